@@ -1,0 +1,36 @@
+# One entry point per job, for people and CI alike. Every target sets up what it needs.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+
+.PHONY: venv demo test lint bench editors clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test,dev]'
+	touch $@
+
+venv: $(STAMP)
+
+demo: venv
+	mkdir -p .demo && cp examples/fibonacci.py .demo/fibonacci.py
+	$(BIN)/gemini-lsp generate .demo/fibonacci.py --line 3 --character 0 \
+		--prompt "Write a function that returns the n-th Fibonacci number iteratively, with a docstring"
+
+test: venv editors
+	$(BIN)/python -m pytest
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+bench: venv
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis bench-results test-artifacts
+
+include editors/editors.mk

@@ -1,0 +1,81 @@
+-- :checkhealth gemini_lsp
+
+local M = {}
+
+local health = vim.health
+
+---@param cmd string[]
+local function check_server(cmd)
+  local exe = cmd[1]
+  if not exe or vim.fn.executable(exe) == 0 then
+    health.error(
+      ('server not found: `%s`'):format(tostring(exe)),
+      { 'pip install gemini-lsp', 'or set `cmd` in require("gemini_lsp").setup{}' }
+    )
+    return
+  end
+  health.ok(('server: `%s`'):format(vim.fn.exepath(exe)))
+  local ok, proc = pcall(vim.system, { exe, '--version' }, { text = true })
+  local result = ok and proc:wait(10000)
+  if result and result.code == 0 then
+    health.ok('server version: ' .. vim.trim(result.stdout ~= '' and result.stdout or result.stderr))
+  else
+    health.warn('`' .. exe .. ' --version` failed: ' .. vim.trim(result and result.stderr or ''))
+  end
+end
+
+---@param settings table
+local function check_credentials(settings)
+  if settings.vertexai or vim.env.GOOGLE_GENAI_USE_VERTEXAI then
+    health.info('Vertex AI: project and location come from the settings or GOOGLE_CLOUD_*')
+    return
+  end
+  if settings.apiKey then
+    health.ok('API key: set in settings (geminiLsp.apiKey)')
+  elseif vim.env.GOOGLE_API_KEY and vim.env.GOOGLE_API_KEY ~= '' then
+    health.ok('API key: GOOGLE_API_KEY is set')
+  elseif vim.env.GEMINI_API_KEY and vim.env.GEMINI_API_KEY ~= '' then
+    health.ok('API key: GEMINI_API_KEY is set')
+  else
+    health.warn(
+      'no API key: generations will fail',
+      { 'export GEMINI_API_KEY=…', 'or settings = { apiKey = … } in setup()' }
+    )
+  end
+  local base_url = settings.baseUrl or vim.env.GOOGLE_GEMINI_BASE_URL
+  if base_url and base_url ~= '' then
+    health.info('Gemini API base URL: ' .. base_url)
+  end
+end
+
+function M.check()
+  local config = require('gemini_lsp.config')
+  local options = config.options
+
+  health.start('gemini_lsp')
+  local v = vim.version()
+  local version = ('%d.%d.%d'):format(v.major, v.minor, v.patch)
+  if vim.fn.has('nvim-0.10') == 1 then
+    health.ok('Neovim ' .. version)
+  else
+    health.error('Neovim ' .. version .. ': 0.10 or newer is needed')
+  end
+  check_server(options.cmd or {})
+  check_credentials(options.settings or {})
+
+  local clients = require('gemini_lsp.client').all()
+  if #clients == 0 then
+    health.info('no gemini-lsp client running (it starts when a file is opened)')
+  end
+  for _, client in ipairs(clients) do
+    local info = client.server_info or {}
+    health.ok(('client %d running: %s %s, position encoding %s'):format(
+      client.id,
+      info.name or config.name,
+      info.version or '',
+      client.offset_encoding
+    ))
+  end
+end
+
+return M

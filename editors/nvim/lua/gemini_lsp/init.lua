@@ -1,0 +1,242 @@
+-- gemini_lsp: the public Lua API.
+--
+--   require('gemini_lsp').setup({ settings = { model = 'gemini-2.5-flash' } })
+--
+-- See :help gemini_lsp.
+
+local config = require('gemini_lsp.config')
+local client_mod = require('gemini_lsp.client')
+local generations = require('gemini_lsp.generations')
+local messages = require('gemini_lsp.messages')
+
+local M = {}
+
+--- Configure and enable the language server client.
+---@param opts? gemini_lsp.Options
+function M.setup(opts)
+  local options = config.set(opts)
+  client_mod.enable(config.lsp_config(options))
+end
+
+---@param bufnr integer
+---@return vim.lsp.Client?
+local function client_for(bufnr)
+  local client = client_mod.get(bufnr)
+  if not client then
+    messages.warn('gemini-lsp is not attached to this buffer (see :checkhealth gemini_lsp)')
+  end
+  return client
+end
+
+--- The position of the cursor for a generation. On a blank line it is the end of the
+--- line, so that the text takes the line's indentation.
+---@param client vim.lsp.Client
+---@param bufnr integer
+---@return lsp.Position
+local function cursor_position(client, bufnr)
+  local row, col = unpack(vim.api.nvim_win_get_cursor(0))
+  local line = vim.api.nvim_buf_get_lines(bufnr, row - 1, row, false)[1] or ''
+  if line:match('^%s*$') then
+    col = #line
+  end
+  return {
+    line = row - 1,
+    character = vim.lsp.util.character_offset(bufnr, row - 1, col, client.offset_encoding),
+  }
+end
+
+---@param bufnr integer
+---@param row integer 0-based
+---@param col integer byte column
+---@param encoding string
+---@return lsp.Position
+local function position(bufnr, row, col, encoding)
+  if col == 0 then
+    return { line = row, character = 0 }
+  end
+  return { line = row, character = vim.lsp.util.character_offset(bufnr, row, col, encoding) }
+end
+
+--- The position just after line `row` (0-based): the start of the next line, or the end
+--- of the last line when the buffer has no final newline.
+---@param bufnr integer
+---@param row integer
+---@param encoding string
+---@return lsp.Position
+local function after_line(bufnr, row, encoding)
+  local last = vim.api.nvim_buf_line_count(bufnr) - 1
+  if row < last or vim.bo[bufnr].eol then
+    return { line = row + 1, character = 0 }
+  end
+  local line = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ''
+  return position(bufnr, row, #line, encoding)
+end
+
+---@class gemini_lsp.Lines
+---@field line1 integer 1-based first line
+---@field line2 integer 1-based last line
+---@field charwise? { [1]: integer, [2]: integer } byte columns of the first and last
+---   character (inclusive), for a characterwise selection
+
+--- An LSP range for lines (or a characterwise selection) of a buffer.
+---@param bufnr integer
+---@param lines gemini_lsp.Lines
+---@param encoding string
+---@return lsp.Range
+function M.range(bufnr, lines, encoding)
+  local r1, r2 = lines.line1 - 1, lines.line2 - 1
+  if not lines.charwise then
+    return { start = { line = r1, character = 0 }, ['end'] = after_line(bufnr, r2, encoding) }
+  end
+  local c1, c2 = lines.charwise[1], lines.charwise[2]
+  local last = vim.api.nvim_buf_get_lines(bufnr, r2, r2 + 1, false)[1] or ''
+  local stop
+  if c2 >= #last then
+    stop = after_line(bufnr, r2, encoding) -- the selection takes the line break
+  else
+    -- The end is inclusive: step over the whole last character, however many bytes.
+    local char_end = c2 + vim.str_utf_end(last, c2 + 1) + 1
+    stop = position(bufnr, r2, char_end, encoding)
+  end
+  return { start = position(bufnr, r1, c1, encoding), ['end'] = stop }
+end
+
+---@param question string
+---@param prompt string?
+---@param then_ fun(prompt: string)
+local function with_prompt(question, prompt, then_)
+  if prompt and vim.trim(prompt) ~= '' then
+    return then_(prompt)
+  end
+  vim.ui.input({ prompt = question }, function(input)
+    if input and vim.trim(input) ~= '' then
+      then_(input)
+    end
+  end)
+end
+
+--- Generate at the cursor of the current window. Asks for the prompt when it is empty.
+---@param prompt? string
+---@param extra? table more fields of the command argument (model, attachments)
+function M.generate(prompt, extra)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr)
+  if not client then
+    return
+  end
+  local at = cursor_position(client, bufnr)
+  with_prompt('Gemini: ', prompt, function(text)
+    generations.run(client, bufnr, 'gemini.generate', vim.tbl_extend('force', extra or {}, {
+      textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+      position = at,
+      prompt = text,
+    }))
+  end)
+end
+
+--- Rewrite lines (or a characterwise selection) of the current buffer.
+---@param prompt? string
+---@param lines gemini_lsp.Lines
+---@param extra? table
+function M.rewrite(prompt, lines, extra)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr)
+  if not client then
+    return
+  end
+  local range = M.range(bufnr, lines, client.offset_encoding)
+  with_prompt('Gemini (rewrite): ', prompt, function(text)
+    generations.run(client, bufnr, 'gemini.edit', vim.tbl_extend('force', extra or {}, {
+      textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+      range = range,
+      prompt = text,
+    }))
+  end)
+end
+
+--- Refine the last generation of the current buffer with a new instruction.
+---@param prompt? string
+function M.refine(prompt)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr)
+  if not client then
+    return
+  end
+  local id = generations.last_id(bufnr)
+  if not id then
+    return messages.warn('No Gemini generation to refine in this buffer yet')
+  end
+  with_prompt(('Gemini (refine %s): '):format(id), prompt, function(text)
+    generations.run(client, bufnr, 'gemini.refine', { id = id, prompt = text })
+  end)
+end
+
+---@param result any
+---@return string[]
+local function ids_of(result)
+  if type(result) ~= 'table' then
+    return {}
+  end
+  if vim.islist(result) then
+    return result
+  end
+  return result.ids or result.cancelled or (result.id and { result.id }) or {}
+end
+
+--- Cancel the generations of the current buffer, or all of them.
+---@param all? boolean
+function M.cancel(all)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local clients = all and client_mod.all() or { client_mod.get(bufnr) }
+  for _, client in ipairs(clients) do
+    generations.cancel(client, not all and bufnr or nil, function(err, result)
+      if not err then
+        local ids = ids_of(result)
+        local what = #ids > 0 and table.concat(ids, ', ') or 'nothing to cancel'
+        vim.api.nvim_echo({ { 'Gemini: cancelled ' .. what } }, false, {})
+      end
+    end)
+  end
+end
+
+--- Revert a generation: the one given, else the latest in the current buffer.
+---@param id? string
+function M.revert(id)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_for(bufnr)
+  if not client then
+    return
+  end
+  local argument = id and id ~= '' and { id = id }
+    or { textDocument = { uri = vim.uri_from_bufnr(bufnr) } }
+  client_mod.execute(client, 'gemini.revert', argument, bufnr, function(err, result)
+    if err then
+      return messages.error(err.message or 'gemini.revert failed')
+    end
+    local ids = ids_of(result)
+    local what = #ids > 0 and table.concat(ids, ', ') or (id or 'the last generation')
+    vim.api.nvim_echo({ { 'Gemini: reverted ' .. what } }, false, {})
+  end)
+end
+
+--- What is streaming now, for a statusline: '' when nothing is.
+---@return string
+function M.statusline()
+  return require('gemini_lsp.progress').statusline()
+end
+
+--- The state of the plugin in the current buffer.
+---@return { attached: boolean, client_id: integer?, generating: integer, last_id: string?, progress: string }
+function M.status()
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = client_mod.get(bufnr)
+  return {
+    attached = client ~= nil,
+    client_id = client and client.id,
+    generating = generations.count(bufnr),
+    last_id = generations.last_id(bufnr),
+    progress = M.statusline(),
+  }
+end
+
+return M

@@ -1,0 +1,80 @@
+"""`gemini-lsp`: serve LSP (stdio by default), `generate` headlessly, or run the `emulator`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+from . import __version__
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gemini-lsp",
+        description="A language server that streams code written by Google Gemini into "
+        "your editor. With no command it serves LSP over stdio.",
+    )
+    parser.add_argument("--version", action="version", version=f"gemini-lsp {__version__}")
+    parser.add_argument("--tcp", action="store_true", help="serve over TCP instead of stdio")
+    parser.add_argument("--host", default="127.0.0.1", help="TCP address (default: loopback)")
+    parser.add_argument("--port", type=int, default=2087, help="TCP port (default: 2087)")
+    parser.add_argument("--log-file", help="write logs to this file (default: stderr)")
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="log level (default: INFO)",
+    )
+    commands = parser.add_subparsers(dest="command")
+
+    from . import headless
+
+    headless.add_arguments(
+        commands.add_parser(
+            "generate",
+            help="stream a generation into a file through the server, live in the terminal",
+        )
+    )
+    from .emulator import cli as emulator_cli
+
+    emulator_cli.add_arguments(
+        commands.add_parser("emulator", help="run the Gemini API emulator (for tests and demos)")
+    )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    # Logs never go to stdout: in stdio mode it carries the protocol.
+    handler: logging.Handler = (
+        logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
+    )
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    logging.basicConfig(level=args.log_level, handlers=[handler])
+    if args.log_level != "DEBUG":
+        # pygls logs every message at INFO: that is a trace, not a log.
+        for noisy in ("pygls", "google_genai", "httpx2"):
+            logging.getLogger(noisy).setLevel(logging.WARNING)
+    if args.command == "generate":
+        from . import headless
+
+        return headless.run(args)
+    if args.command == "emulator":
+        from .emulator import cli as emulator_cli
+
+        return emulator_cli.run(args)
+    from .server import create_server
+
+    server = create_server()
+    if args.tcp:
+        server.start_tcp(args.host, args.port)
+    else:
+        server.start_io()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""Command arguments: one camelCase object each, checked strictly, errors naming the field."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, TypeVar
+
+import attrs
+import cattrs
+from cattrs.gen import make_dict_structure_fn, override
+from lsprotocol import converters, types
+from pygls.exceptions import JsonRpcInvalidParams
+
+# The command ids, shared with the editor plugins (a test keeps them in step).
+GENERATE = "gemini.generate"
+EDIT = "gemini.edit"
+CANCEL = "gemini.cancel"
+REVERT = "gemini.revert"
+REFINE = "gemini.refine"
+COMMANDS = (GENERATE, EDIT, CANCEL, REVERT, REFINE)
+
+MAX_PROMPT_CHARS = 100_000
+
+
+@attrs.define
+class DocumentRef:
+    uri: str
+
+
+@attrs.define
+class GenerateArgs:
+    text_document: DocumentRef
+    position: types.Position
+    prompt: str
+    attachments: list[str] = attrs.Factory(list)
+    model: str | None = None
+
+
+@attrs.define
+class EditArgs:
+    text_document: DocumentRef
+    range: types.Range
+    prompt: str
+    attachments: list[str] = attrs.Factory(list)
+    model: str | None = None
+
+
+@attrs.define
+class CancelArgs:
+    id: str | None = None
+    text_document: DocumentRef | None = None
+
+
+@attrs.define
+class RevertArgs:
+    id: str | None = None
+    text_document: DocumentRef | None = None
+
+
+@attrs.define
+class RefineArgs:
+    id: str
+    prompt: str
+
+
+Args = TypeVar("Args")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def _make_converter() -> cattrs.Converter:
+    converter = converters.get_converter(cattrs.Converter(forbid_extra_keys=True))
+    for cls in (DocumentRef, GenerateArgs, EditArgs, CancelArgs, RevertArgs, RefineArgs):
+        renames = {a.name: override(rename=_camel(a.name)) for a in attrs.fields(cls)}
+        converter.register_structure_hook(
+            cls,
+            make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True, **renames),
+        )
+    # Strings must be strings: cattrs would otherwise turn 42 into "42".
+    converter.register_structure_hook(str, _strict_str)
+    return converter
+
+
+def _strict_str(value: Any, _: type) -> str:
+    if not isinstance(value, str):
+        raise TypeError(f"expected a string, got {type(value).__name__}")
+    return value
+
+
+_CONVERTER = _make_converter()
+
+
+def parse(command: str, arguments: list[Any] | None, cls: type[Args]) -> Args:
+    """The one object argument of `command` as `cls`, or InvalidParams saying what is wrong."""
+    if not arguments:
+        if all(a.default is not attrs.NOTHING for a in attrs.fields(cls)):  # type: ignore[arg-type]
+            return cls()
+        raise JsonRpcInvalidParams(f"{command} takes one object argument; none was given")
+    if len(arguments) != 1 or not isinstance(arguments[0], dict):
+        raise JsonRpcInvalidParams(f"{command} takes exactly one object argument")
+    try:
+        value = _CONVERTER.structure(arguments[0], cls)
+    except Exception as error:
+        raise JsonRpcInvalidParams(f"{command}: {_describe(error)}") from None
+    _check(command, value)
+    return value
+
+
+def _describe(error: Exception) -> str:
+    if isinstance(error, (cattrs.ClassValidationError, cattrs.IterableValidationError)):
+        messages = cattrs.transform_error(error, path="")
+        return "; ".join(_camel_path(message) for message in messages)
+    if isinstance(error, cattrs.ForbiddenExtraKeysError):
+        return f"unknown field(s): {', '.join(sorted(error.extra_fields))}"
+    return str(error)
+
+
+def _camel_path(message: str) -> str:
+    # cattrs names fields by their Python names: give them back as the client wrote them.
+    text, _, path = message.rpartition(" @ ")
+    if not text:
+        return message
+    field = re.sub(r"[A-Za-z_]+", lambda m: _camel(m.group(0)), path.lstrip("$."))
+    return f"{field}: {text}" if field else text
+
+
+def _check(command: str, value: object) -> None:
+    prompt = getattr(value, "prompt", None)
+    if prompt is not None and not prompt.strip():
+        raise JsonRpcInvalidParams(f"{command}: prompt must not be empty")
+    if prompt is not None and len(prompt) > MAX_PROMPT_CHARS:
+        raise JsonRpcInvalidParams(
+            f"{command}: prompt is {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}"
+        )
+    position = getattr(value, "position", None)
+    if position is not None and (position.line < 0 or position.character < 0):
+        raise JsonRpcInvalidParams(f"{command}: position must not be negative")
+    span = getattr(value, "range", None)
+    if span is not None:
+        start, end = span.start, span.end
+        if min(start.line, start.character, end.line, end.character) < 0:
+            raise JsonRpcInvalidParams(f"{command}: range must not be negative")
+        if (end.line, end.character) < (start.line, start.character):
+            raise JsonRpcInvalidParams(f"{command}: range end comes before range start")

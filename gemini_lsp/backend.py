@@ -1,0 +1,342 @@
+"""Gemini through the google-genai SDK: streaming calls, retries, and errors a person can act on.
+
+google-genai is imported lazily: it costs half a second, and `initialize` must not wait.
+The SDK's async transport is pinned to an httpx2 client of our own (FACTS.md: with aiohttp
+importable the SDK silently switches transport), whose read timeout is a per-read stall limit,
+never a cap on a long generation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING, Any
+
+import attrs
+
+from .config import Settings
+
+if TYPE_CHECKING:
+    from google import genai
+    from google.genai import types as genai_types
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_CODES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+class GenerationFailedError(Exception):
+    """A generation failed; the message says why and what to do."""
+
+
+@attrs.frozen
+class Usage:
+    prompt_tokens: int = 0
+    output_tokens: int = 0
+    total_tokens: int = 0
+
+
+@attrs.frozen
+class Piece:
+    """One streamed response: its text and, on the last, the usage and finish reason."""
+
+    text: str
+    usage: Usage | None = None
+    finish_reason: str | None = None
+
+
+@attrs.frozen
+class ModelCall:
+    """Everything one call needs: the turns so far, the instruction and the options."""
+
+    model: str
+    # Earlier turns as genai Content objects, then the new user turn (text or parts).
+    contents: list[Any]
+    system_instruction: str
+    settings: Settings
+
+
+RetryNotice = Callable[[float, str], Awaitable[None]]
+
+
+def preload() -> None:
+    """Import the SDK ahead of the first generation (run off the event loop)."""
+    import google.genai  # noqa: F401
+
+
+class GeminiBackend:
+    """The SDK client for the current settings, rebuilt when they change."""
+
+    def __init__(self) -> None:
+        self._client: genai.Client | None = None
+        self._client_key: tuple[Any, ...] | None = None
+
+    def client(self, settings: Settings) -> genai.Client:
+        key = (
+            settings.api_key,
+            settings.vertexai,
+            settings.project,
+            settings.location,
+            settings.base_url,
+            settings.timeout_seconds,
+        )
+        if self._client is None or key != self._client_key:
+            self._client = _make_client(settings)
+            self._client_key = key
+        return self._client
+
+    def stream(self, call: ModelCall, on_retry: RetryNotice) -> ModelStream:
+        return ModelStream(lambda: self._start(call), call.settings.retries, on_retry)
+
+    async def _start(self, call: ModelCall) -> AsyncIterator[genai_types.GenerateContentResponse]:
+        client = self.client(call.settings)
+        config = _generation_config(call)
+        if len(call.contents) > 1:
+            # A refinement: the conversation so far continues as a Gemini chat.
+            chat = client.aio.chats.create(
+                model=call.model, config=config, history=call.contents[:-1]
+            )
+            return await chat.send_message_stream(call.contents[-1])
+        return await client.aio.models.generate_content_stream(
+            model=call.model, contents=call.contents, config=config
+        )
+
+
+def _make_client(settings: Settings) -> genai.Client:
+    import httpx2
+    from google import genai
+    from google.genai import types as genai_types
+
+    # Stall limit per read, generous connect limit, no total limit.
+    timeout = httpx2.Timeout(settings.timeout_seconds, connect=min(settings.timeout_seconds, 15))
+    options = genai_types.HttpOptions(httpx_async_client=httpx2.AsyncClient(timeout=timeout))
+    if settings.base_url:
+        options.base_url = settings.base_url
+    kwargs: dict[str, Any] = {"http_options": options}
+    if settings.api_key:
+        kwargs["api_key"] = settings.api_key
+    if settings.vertexai is not None:
+        kwargs["vertexai"] = settings.vertexai
+    if settings.project:
+        kwargs["project"] = settings.project
+    if settings.location:
+        kwargs["location"] = settings.location
+    try:
+        return genai.Client(**kwargs)
+    except ValueError as error:
+        raise GenerationFailedError(
+            "No Gemini API key — set GEMINI_API_KEY or geminiLsp.apiKey "
+            f"(or configure Vertex AI). ({_redact(str(error), settings)})"
+        ) from None
+
+
+def _generation_config(call: ModelCall) -> genai_types.GenerateContentConfig:
+    from google.genai import types as genai_types
+
+    settings = call.settings
+    config = genai_types.GenerateContentConfig(system_instruction=call.system_instruction)
+    if settings.temperature is not None:
+        config.temperature = settings.temperature
+    if settings.max_output_tokens is not None:
+        config.max_output_tokens = settings.max_output_tokens
+    if settings.thinking_budget is not None:
+        config.thinking_config = genai_types.ThinkingConfig(
+            thinking_budget=settings.thinking_budget
+        )
+    return config
+
+
+class ModelStream:
+    """One streaming call, read by its own task.
+
+    Cancelling the task that is suspended inside the SDK's read is what closes the HTTP
+    connection (FACTS.md: breaking out of the loop does not), so leaving this context
+    cancels the reader.
+    """
+
+    def __init__(
+        self,
+        start: Callable[[], Awaitable[AsyncIterator[Any]]],
+        retries: int,
+        on_retry: RetryNotice,
+    ) -> None:
+        self._start = start
+        self._retries = retries
+        self._on_retry = on_retry
+        self._queue: asyncio.Queue[Piece | BaseException | None] = asyncio.Queue()
+        self._reader: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> ModelStream:
+        self._reader = asyncio.get_running_loop().create_task(self._read())
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if self._reader is not None and not self._reader.done():
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+
+    def __aiter__(self) -> ModelStream:
+        return self
+
+    async def __anext__(self) -> Piece:
+        item = await self._queue.get()
+        if item is None:
+            raise StopAsyncIteration
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    async def _read(self) -> None:
+        attempt = 0
+        while True:
+            started = False
+            try:
+                async for response in await self._start():
+                    started = True
+                    self._queue.put_nowait(_piece(response))
+                self._queue.put_nowait(None)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:
+                delay = retry_delay(error, attempt) if not started else None
+                if delay is None or attempt >= self._retries:
+                    self._queue.put_nowait(error)
+                    return
+                attempt += 1
+                await self._on_retry(delay, _short_reason(error))
+                await asyncio.sleep(delay)
+
+
+def _piece(response: Any) -> Piece:
+    text = ""
+    finish_reason = None
+    candidates = response.candidates or []
+    if candidates:
+        candidate = candidates[0]
+        if candidate.content is not None and candidate.content.parts:
+            text = "".join(
+                part.text
+                for part in candidate.content.parts
+                if part.text and not getattr(part, "thought", False)
+            )
+        if candidate.finish_reason is not None:
+            finish_reason = str(getattr(candidate.finish_reason, "value", candidate.finish_reason))
+    elif response.prompt_feedback is not None and response.prompt_feedback.block_reason:
+        finish_reason = "BLOCKED:" + str(
+            getattr(response.prompt_feedback.block_reason, "value", "")
+        )
+    usage = None
+    if response.usage_metadata is not None:
+        meta = response.usage_metadata
+        usage = Usage(
+            prompt_tokens=meta.prompt_token_count or 0,
+            output_tokens=meta.candidates_token_count or 0,
+            total_tokens=meta.total_token_count or 0,
+        )
+    return Piece(text, usage, finish_reason)
+
+
+def _error_code(error: Exception) -> int | None:
+    code = getattr(error, "code", None)
+    return code if isinstance(code, int) else None
+
+
+def retry_delay(error: Exception, attempt: int) -> float | None:
+    """Seconds to wait before retrying, or None when retrying cannot help."""
+    import httpx2
+
+    code = _error_code(error)
+    retryable = code in RETRYABLE_CODES or isinstance(
+        error, (httpx2.ConnectError, httpx2.ConnectTimeout)
+    )
+    if not retryable:
+        return None
+    hinted = server_retry_delay(error)
+    if hinted is not None:
+        return hinted
+    # Exponential backoff with full jitter: 0.5 s, 1 s, 2 s … scaled by a random factor.
+    return float(min(0.5 * 2**attempt, 20.0) * (0.5 + random.random() / 2))
+
+
+def server_retry_delay(error: Exception) -> float | None:
+    """The delay the server asked for: RetryInfo in the error body, or Retry-After."""
+    details = getattr(error, "details", None)
+    if isinstance(details, dict):
+        for detail in (details.get("error") or {}).get("details") or []:
+            if isinstance(detail, dict) and str(detail.get("@type", "")).endswith("RetryInfo"):
+                match = re.fullmatch(r"([\d.]+)s", str(detail.get("retryDelay", "")))
+                if match:
+                    return float(match.group(1))
+    response = getattr(error, "response", None)
+    headers = getattr(response, "headers", None)
+    if headers is not None:
+        value = headers.get("retry-after")
+        if value is not None and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
+            return float(value)
+    return None
+
+
+def _short_reason(error: Exception) -> str:
+    code = _error_code(error)
+    return f"HTTP {code}" if code is not None else type(error).__name__
+
+
+def _redact(text: str, settings: Settings) -> str:
+    return text.replace(settings.api_key, "***") if settings.api_key else text
+
+
+def explain(error: BaseException, settings: Settings) -> str:
+    """A message a person can act on, never containing the key."""
+    import httpx2
+    from google.genai import errors
+
+    if isinstance(error, GenerationFailedError):
+        return str(error)
+    if isinstance(error, errors.APIError):
+        message = _redact(str(error.message or ""), settings)
+        details = str(error.details)
+        if "API_KEY_INVALID" in details or error.code in (401, 403):
+            return (
+                "Gemini API key is not valid — set GEMINI_API_KEY or geminiLsp.apiKey "
+                f"({error.code} {error.status})"
+            )
+        if error.code == 429:
+            delay = server_retry_delay(error)
+            wait = f" Gemini asks to retry in {delay:g} s." if delay is not None else ""
+            return (
+                "Gemini quota exceeded (429 RESOURCE_EXHAUSTED) — wait and try again, or check "
+                f"your plan and quota.{wait} {message}".rstrip()
+            )
+        if error.code == 404:
+            return (
+                f"Model {settings.model!r} not found — check geminiLsp.model ({message})"
+            )
+        if isinstance(error, errors.ServerError):
+            return f"Gemini service error ({error.code} {error.status}): {message} — try again"
+        return f"Gemini rejected the request ({error.code} {error.status}): {message}"
+    if isinstance(error, httpx2.TimeoutException):
+        if isinstance(error, httpx2.ConnectTimeout):
+            return "Cannot reach Gemini (connection timed out) — check your network or baseUrl"
+        return (
+            f"Gemini sent nothing for {settings.timeout_seconds:g} s — stopped "
+            "(geminiLsp.timeoutSeconds)"
+        )
+    if isinstance(error, httpx2.ConnectError):
+        return "Cannot reach Gemini — check your network, proxy or geminiLsp.baseUrl"
+    if isinstance(error, (httpx2.RemoteProtocolError, httpx2.ReadError)):
+        return "The connection to Gemini broke mid-stream — try again"
+    if isinstance(error, errors.UnknownApiResponseError):
+        return "Gemini sent a response that could not be read — try again"
+    return _redact(f"Gemini request failed: {type(error).__name__}: {error}", settings)

@@ -1,0 +1,185 @@
+"""Settings: one `geminiLsp` object, merged from the client's three sources and validated.
+
+Invalid values never stop the server: each is reported and falls back to its default.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import attrs
+
+SECTION = "geminiLsp"
+
+OnCancel = Literal["keep", "discard"]
+
+
+def _is_bool(value: object) -> bool:
+    return isinstance(value, bool)
+
+
+def _is_int(low: int, high: int) -> Callable[[object], bool]:
+    def check(value: object) -> bool:
+        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+    return check
+
+
+def _is_number(low: float, high: float) -> Callable[[object], bool]:
+    def check(value: object) -> bool:
+        return (
+            isinstance(value, (int, float))
+            and not isinstance(value, bool)
+            and low <= float(value) <= high
+        )
+
+    return check
+
+
+def _is_optional_str(value: object) -> bool:
+    return value is None or isinstance(value, str)
+
+
+def _is_model(value: object) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9._/-]+", value) is not None
+
+
+def _is_optional_number(low: float, high: float) -> Callable[[object], bool]:
+    number = _is_number(low, high)
+    return lambda value: value is None or number(value)
+
+
+def _is_optional_int(low: int, high: int) -> Callable[[object], bool]:
+    integer = _is_int(low, high)
+    return lambda value: value is None or integer(value)
+
+
+@attrs.frozen
+class SettingSpec:
+    """What one setting accepts, for validation and for the editors' settings schemas."""
+
+    name: str  # camelCase, as clients send it
+    attribute: str  # snake_case, on `Settings`
+    check: Callable[[object], bool]
+    expected: str  # for the error message a person reads
+
+
+@attrs.frozen
+class Settings:
+    """The effective `geminiLsp` settings. Defaults are those of DESIGN.md."""
+
+    model: str = "gemini-2.5-flash"
+    temperature: float | None = None
+    max_output_tokens: int | None = None
+    # Thinking delays the first token by seconds; code completion rarely needs it.
+    thinking_budget: int | None = 0
+    system_instruction: str | None = None
+    context_lines: int = 200
+    on_cancel: OnCancel = "keep"
+    api_key: str | None = attrs.field(default=None, repr=False)
+    vertexai: bool | None = None
+    project: str | None = None
+    location: str | None = None
+    base_url: str | None = None
+    max_concurrent: int = 4
+    timeout_seconds: float = 60.0
+    retries: int = 2
+
+
+SPECS: tuple[SettingSpec, ...] = (
+    SettingSpec("model", "model", _is_model, "a model name such as gemini-2.5-flash"),
+    SettingSpec(
+        "temperature", "temperature", _is_optional_number(0.0, 2.0), "a number from 0 to 2"
+    ),
+    SettingSpec(
+        "maxOutputTokens",
+        "max_output_tokens",
+        _is_optional_int(1, 1_000_000),
+        "a positive whole number",
+    ),
+    SettingSpec(
+        "thinkingBudget",
+        "thinking_budget",
+        _is_optional_int(-1, 100_000),
+        "a whole number of tokens (0 disables thinking, -1 lets the model decide)",
+    ),
+    SettingSpec("systemInstruction", "system_instruction", _is_optional_str, "a string"),
+    SettingSpec("contextLines", "context_lines", _is_int(0, 100_000), "a whole number ≥ 0"),
+    SettingSpec("onCancel", "on_cancel", lambda v: v in ("keep", "discard"), '"keep" or "discard"'),
+    SettingSpec("apiKey", "api_key", _is_optional_str, "a string"),
+    SettingSpec("vertexai", "vertexai", lambda v: v is None or _is_bool(v), "true or false"),
+    SettingSpec("project", "project", _is_optional_str, "a string"),
+    SettingSpec("location", "location", _is_optional_str, "a string"),
+    SettingSpec(
+        "baseUrl",
+        "base_url",
+        lambda v: v is None or (isinstance(v, str) and re.match(r"https?://", v) is not None),
+        "an http:// or https:// URL",
+    ),
+    SettingSpec("maxConcurrent", "max_concurrent", _is_int(1, 64), "a whole number from 1 to 64"),
+    SettingSpec(
+        "timeoutSeconds", "timeout_seconds", _is_number(1.0, 3600.0), "seconds from 1 to 3600"
+    ),
+    SettingSpec("retries", "retries", _is_int(0, 10), "a whole number from 0 to 10"),
+)
+
+SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in SPECS)
+_BY_NAME: dict[str, SettingSpec] = {spec.name: spec for spec in SPECS}
+
+
+@attrs.frozen
+class Resolution:
+    settings: Settings
+    problems: tuple[str, ...]
+
+
+def resolve(*sources: Mapping[str, Any] | None) -> Resolution:
+    """Merge `geminiLsp` objects, later sources winning, and validate every value.
+
+    `null` resets a setting to its default, so a client can unset what an earlier
+    source set.
+    """
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for source in sources:
+        if source is None:
+            continue
+        if not isinstance(source, Mapping):
+            problems.append(f"{SECTION} settings must be an object, got {type(source).__name__}")
+            continue
+        for name, value in source.items():
+            spec = _BY_NAME.get(name)
+            if spec is None:
+                problems.append(f"Unknown setting {SECTION}.{name} (ignored)")
+            elif value is None:
+                values.pop(spec.attribute, None)
+            elif spec.check(value):
+                values[spec.attribute] = value
+            else:
+                problems.append(
+                    f"Invalid setting {SECTION}.{name}: expected {spec.expected}, "
+                    f"got {_describe(name, value)}; using the default"
+                )
+                values.pop(spec.attribute, None)
+    if "timeout_seconds" in values:
+        values["timeout_seconds"] = float(values["timeout_seconds"])
+    return Resolution(Settings(**values), tuple(problems))
+
+
+def section_of(payload: object) -> Mapping[str, Any] | None:
+    """The `geminiLsp` object inside `initializationOptions` or a didChangeConfiguration."""
+    if isinstance(payload, Mapping):
+        inner = payload.get(SECTION)
+        if isinstance(inner, Mapping):
+            return inner
+    return None
+
+
+def _describe(name: str, value: object) -> str:
+    # Never echo a key back: messages reach logs and the user's screen.
+    if name == "apiKey":
+        return f"a {type(value).__name__}"
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

@@ -1,0 +1,398 @@
+"""The streaming edit engine: one `workspace/applyEdit` in flight per document.
+
+Text for a document queues here and goes out as soon as the previous edit is settled, all
+that queued meanwhile merged into one edit. An edit counts as settled only when the document
+the client syncs back shows it (or shows that it cannot have been applied) — never on the
+client's word alone:
+
+- a versioned edit can only apply on the version it names, so if the first change synced
+  after it was sent is not that edit, it was rejected or skipped, whatever the answer said;
+- an unversioned edit applies at the raw position sent, which may have gone stale while the
+  user typed; when it lands somewhere other than its anchor, the text is re-sent at the
+  anchor and the stray copy is removed;
+- an edit answered `applied: true` that never shows up is taken as lost after a quiet spell,
+  and remembered: if it turns up later after all, that copy is removed.
+
+Changes are recognised as ours by their effect on the text, not by how the client describes
+them, since clients that diff buffers (Neovim) may report the same insertion shifted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import enum
+import logging
+from collections.abc import Awaitable, Callable
+
+import attrs
+from lsprotocol import types
+
+from .anchor import Change, Region
+from .documents import Document
+from .text import Loc, TextBuffer
+
+log = logging.getLogger(__name__)
+
+SendEdit = Callable[[types.ApplyWorkspaceEditParams], Awaitable[types.ApplyWorkspaceEditResult]]
+
+# How long an edit the client said it applied may stay invisible in the synced document,
+# counted from the last sync, before it is taken as lost.
+QUIET_SECONDS = 2.0
+# A client that never answers an edit is given up on after this long.
+ANSWER_SECONDS = 30.0
+# Lost edits shorter than this are not remembered: a user could type the same few
+# characters at the same place, and removing those would lose their work.
+GHOST_MIN_CHARS = 4
+GHOST_LIMIT = 8
+# Two descriptions of a change further apart than this many lines are never the same.
+MATCH_WINDOW_LINES = 64
+# After a rejection, the next try waits for the client's next sync, or this long.
+RETRY_WAIT_SECONDS = 0.2
+# A client that refuses this many edits in a row, the text unchanged, will not take any.
+MAX_REJECTIONS = 25
+
+
+class Writer:
+    """Generated text flowing into the end of one region of a document."""
+
+    def __init__(self, region: Region, label: str) -> None:
+        self.region = region
+        self.label = label
+        self.pending = ""  # produced but not in the document yet
+        self.placed = ""  # confirmed in the document, in order
+        self.closed = False  # no more text will be accepted (cancelled or finished)
+        self.idle = asyncio.Event()
+        self.idle.set()
+
+
+class Replacement:
+    """A one-off replacement of a region's text, settled through `done`."""
+
+    def __init__(self, region: Region, text: str, label: str, expected: str | None = None):
+        self.region = region
+        self.text = text
+        self.label = label
+        # When set, the replacement only goes ahead while the region still holds this text:
+        # a repair must never remove what the user wrote.
+        self.expected = expected
+        self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+
+    def settle(self, applied: bool) -> None:
+        if not self.done.done():
+            self.done.set_result(applied)
+
+
+Owner = Writer | Replacement
+
+
+class Outcome(enum.Enum):
+    APPLIED = "applied"
+    REJECTED = "rejected"
+
+
+@attrs.define(eq=False)
+class Planned:
+    """An edit sent to the client, as planned against the server's copy."""
+
+    owner: Owner
+    raw: types.Range  # the positions sent: where an unversioned edit lands, stale or not
+    text: str
+    versioned: bool
+    answered: bool = False
+    outcome: Outcome | None = None
+    settled: asyncio.Event = attrs.field(factory=asyncio.Event)
+
+
+def same_effect(buffer: TextBuffer, a: Change, b: Change) -> bool:
+    """Whether two changes turn the buffer's text into the same text."""
+    first = min(a.start.line, b.start.line)
+    last = max(a.end.line, b.end.line)
+    if last - first > MATCH_WINDOW_LINES:
+        return False
+    window = buffer.window(first, last)
+
+    def applied(change: Change) -> str:
+        start = buffer.offset_in_window(first, change.start)
+        end = buffer.offset_in_window(first, change.end)
+        return window[:start] + change.text + window[end:]
+
+    return applied(a) == applied(b)
+
+
+class EditPump:
+    """Sends one document's generated text as edits, one in flight at a time."""
+
+    def __init__(self, document: Document, send: SendEdit, versioned: bool) -> None:
+        self.document = document
+        self._send_edit = send
+        self.versioned = versioned
+        self.regions: list[Region] = []  # every region whose place must survive changes
+        self._writers: list[Writer] = []
+        self._replacements: collections.deque[Replacement] = collections.deque()
+        self._inflight: Planned | None = None
+        self._ghosts: collections.deque[Planned] = collections.deque(maxlen=GHOST_LIMIT)
+        self._task: asyncio.Task[None] | None = None
+        self._last_sync = asyncio.get_running_loop().time()
+        self._sync = asyncio.Event()
+        self._rejections = 0
+        self.failure: str | None = None  # why the client cannot take edits, once it is known
+        document.observer = self._observe
+        document.on_synced = self._synced
+        self.edits_sent = 0
+
+    # -- what the generations ask for -------------------------------------------------------
+
+    def track(self, region: Region) -> None:
+        self.regions.append(region)
+
+    def untrack(self, region: Region) -> None:
+        if region in self.regions:
+            self.regions.remove(region)
+
+    def add_writer(self, writer: Writer) -> None:
+        self.track(writer.region)
+        self._writers.append(writer)
+
+    def append(self, writer: Writer, text: str) -> None:
+        if not text or writer.closed:
+            return
+        eol = self.document.buffer.eol
+        writer.pending += text if eol == "\n" else text.replace("\n", eol)
+        writer.idle.clear()
+        self._kick()
+
+    def close_writer(self, writer: Writer) -> None:
+        """Accept no more text for `writer` and drop what was not sent."""
+        writer.closed = True
+        writer.pending = ""
+        self._update_idle(writer)
+
+    def replace(self, region: Region, text: str, label: str) -> asyncio.Future[bool]:
+        replacement = Replacement(region, text, label)
+        self._replacements.append(replacement)
+        self._kick()
+        return replacement.done
+
+    def inflight_for(self, owner: Owner) -> bool:
+        return self._inflight is not None and self._inflight.owner is owner
+
+    def stop(self) -> None:
+        """The document is gone: settle everything at once."""
+        if self._task is not None:
+            self._task.cancel()
+        if self._inflight is not None:
+            self._settle(self._inflight, Outcome.REJECTED)
+        for replacement in self._replacements:
+            replacement.settle(False)
+        self._replacements.clear()
+        for writer in self._writers:
+            self.close_writer(writer)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def _kick(self) -> None:
+        if self._task is None and not self.document.closed:
+            self._task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            while not self.document.closed and self.failure is None:
+                planned = self._plan()
+                if planned is None:
+                    break
+                version = self.document.version
+                self._sync.clear()
+                await self._send(planned)
+                if planned.outcome is Outcome.APPLIED:
+                    self._rejections = 0
+                elif self.document.version == version:
+                    # Refused with nothing new from the client: give it a moment, not a flood.
+                    self._rejections += 1
+                    if self._rejections >= MAX_REJECTIONS:
+                        self._give_up()
+                        break
+                    with contextlib.suppress(asyncio.TimeoutError):
+                        await asyncio.wait_for(self._sync.wait(), RETRY_WAIT_SECONDS)
+        finally:
+            self._task = None
+
+    def _give_up(self) -> None:
+        self.failure = (
+            f"The editor refused {MAX_REJECTIONS} edits in a row for {self.document.uri} — "
+            "is the file read-only?"
+        )
+        log.warning("%s", self.failure)
+        for replacement in self._replacements:
+            replacement.settle(False)
+        self._replacements.clear()
+        for writer in self._writers:
+            self.close_writer(writer)
+
+    def _plan(self) -> Planned | None:
+        buffer = self.document.buffer
+        while self._replacements:
+            replacement = self._replacements[0]
+            region = replacement.region
+            if replacement.expected is not None and (
+                buffer.slice(region.start, region.end) != replacement.expected
+            ):
+                self._replacements.popleft()
+                replacement.settle(False)
+                continue
+            return self._planned(replacement, region.start, region.end, replacement.text)
+        for index, writer in enumerate(self._writers):
+            if writer.pending:
+                # Round-robin: the writer served goes to the back of the line.
+                self._writers.append(self._writers.pop(index))
+                text, writer.pending = writer.pending, ""
+                return self._planned(writer, writer.region.end, writer.region.end, text)
+        self._writers = [writer for writer in self._writers if not writer.closed]
+        return None
+
+    def _planned(self, owner: Owner, start: Loc, end: Loc, text: str) -> Planned:
+        return Planned(owner, self.document.buffer.range(start, end), text, self.versioned)
+
+    async def _send(self, planned: Planned) -> None:
+        self._inflight = planned
+        self.edits_sent += 1
+        answer = asyncio.ensure_future(self._send_edit(self._params(planned)))
+        answer.add_done_callback(lambda future: self._answered(planned, future))
+        loop = asyncio.get_running_loop()
+        sent_at = loop.time()
+        try:
+            while planned.outcome is None:
+                try:
+                    await asyncio.wait_for(planned.settled.wait(), QUIET_SECONDS)
+                except asyncio.TimeoutError:
+                    now = loop.time()
+                    quiet = now - max(self._last_sync, sent_at) >= QUIET_SECONDS
+                    if (planned.answered and quiet) or now - sent_at >= ANSWER_SECONDS:
+                        log.warning("edit %s never showed up in the document", planned.owner)
+                        self._settle(planned, Outcome.REJECTED)
+        finally:
+            self._inflight = None
+            if isinstance(planned.owner, Writer):
+                self._update_idle(planned.owner)
+
+    def _params(self, planned: Planned) -> types.ApplyWorkspaceEditParams:
+        uri = self.document.uri
+        text_edit = types.TextEdit(planned.raw, planned.text)
+        if planned.versioned:
+            identifier = types.OptionalVersionedTextDocumentIdentifier(
+                uri=uri, version=self.document.version
+            )
+            edit = types.WorkspaceEdit(
+                document_changes=[types.TextDocumentEdit(identifier, [text_edit])]
+            )
+        else:
+            edit = types.WorkspaceEdit(changes={uri: [text_edit]})
+        return types.ApplyWorkspaceEditParams(edit=edit, label=planned.owner.label)
+
+    def _answered(
+        self, planned: Planned, future: asyncio.Future[types.ApplyWorkspaceEditResult]
+    ) -> None:
+        planned.answered = True
+        if planned.outcome is not None:
+            return
+        applied = False
+        if future.cancelled():
+            pass
+        elif (error := future.exception()) is not None:
+            log.warning("the client failed an edit: %s", error)
+        else:
+            applied = future.result().applied
+        if not applied:
+            self._settle(planned, Outcome.REJECTED)
+        # Applied: it settles when the synced document shows it.
+
+    def _settle(self, planned: Planned, outcome: Outcome) -> None:
+        if planned.outcome is not None:
+            return
+        planned.outcome = outcome
+        planned.settled.set()
+        if outcome is Outcome.APPLIED:
+            return
+        owner = planned.owner
+        if isinstance(owner, Writer):
+            if len(planned.text) >= GHOST_MIN_CHARS:
+                self._ghosts.append(planned)
+            if not owner.closed:
+                owner.pending = planned.text + owner.pending
+        # A rejected replacement stays queued and is planned again on the new text.
+
+    # -- what the client syncs back --------------------------------------------------------
+
+    def _synced(self) -> None:
+        self._last_sync = asyncio.get_running_loop().time()
+        self._sync.set()
+
+    def _observe(self, change: Change) -> None:
+        planned = self._inflight
+        if planned is not None and planned.outcome is None:
+            if self._landed(planned, change):
+                return
+            if planned.versioned:
+                # A versioned edit applies on its version or not at all: the first change
+                # after it was sent is either that edit or proof that it never applied.
+                self._settle(planned, Outcome.REJECTED)
+        for ghost in list(self._ghosts):
+            if self._landed(ghost, change):
+                return
+        self._map_all(change)
+
+    def _landed(self, planned: Planned, change: Change) -> bool:
+        """If `change` is `planned` arriving, account for it and say so."""
+        buffer = self.document.buffer
+        ours = Change(buffer.loc(planned.raw.start), buffer.loc(planned.raw.end), planned.text)
+        if not same_effect(buffer, ours, change):
+            return False
+        if planned.outcome is Outcome.REJECTED:
+            # A lost edit turned up after its text was queued again: remove this copy.
+            self._ghosts.remove(planned)
+            self._map_all(ours)
+            self._repair(ours, restore="")
+            return True
+        owner = planned.owner
+        intended = (
+            (owner.region.end, owner.region.end)
+            if isinstance(owner, Writer)
+            else (owner.region.start, owner.region.end)
+        )
+        if (ours.start, ours.end) == intended:
+            self._map_all(ours, skip=owner.region)
+            owner.region.start = ours.start if isinstance(owner, Replacement) else owner.region.start
+            owner.region.end = ours.new_end
+            if isinstance(owner, Writer):
+                owner.placed += planned.text
+            else:
+                self._replacements.remove(owner)
+                owner.settle(True)
+        else:
+            # Applied at a position that had gone stale: undo it there, redo it at the anchor.
+            log.info("edit landed off its anchor at %s, repairing", ours.start)
+            replaced = buffer.slice(ours.start, ours.end)
+            self._map_all(ours)
+            self._repair(ours, restore=replaced)
+            if isinstance(owner, Writer) and not owner.closed:
+                owner.pending = planned.text + owner.pending
+        self._settle(planned, Outcome.APPLIED)
+        return True
+
+    def _repair(self, landed: Change, restore: str) -> None:
+        region = Region(landed.start, landed.new_end)
+        self.track(region)
+        repair = Replacement(region, restore, "Gemini repair", expected=landed.text)
+        repair.done.add_done_callback(lambda _: self.untrack(region))
+        self._replacements.appendleft(repair)
+        self._kick()
+
+    def _map_all(self, change: Change, skip: Region | None = None) -> None:
+        for region in self.regions:
+            if region is not skip:
+                region.map(change)
+
+    def _update_idle(self, writer: Writer) -> None:
+        if not writer.pending and not self.inflight_for(writer):
+            writer.idle.set()

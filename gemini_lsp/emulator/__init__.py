@@ -1,0 +1,29 @@
+"""A protocol-faithful Gemini API server for tests, demos and offline use.
+
+Example::
+
+    async with Emulator(api_key="k", first_token_ms=0, chars_per_second=0) as emu:
+        emu.script(Reply(["def f():\\n", "    return 1\\n"]))
+        client = genai.Client(api_key="k", http_options=HttpOptions(base_url=emu.base_url))
+        ...
+        assert emu.requests[0].body["contents"]
+
+The package is stdlib-only on purpose: importing it must not change which
+HTTP stack google-genai picks (it switches to aiohttp whenever that imports).
+"""
+
+from .scenario import Chunk, ErrorSpec, Reply, Scenario, Usage, load_scenario
+from .server import Emulator, RecordedRequest
+from .thread import EmulatorThread
+
+__all__ = [
+    "Chunk",
+    "Emulator",
+    "EmulatorThread",
+    "ErrorSpec",
+    "RecordedRequest",
+    "Reply",
+    "Scenario",
+    "Usage",
+    "load_scenario",
+]

@@ -1,0 +1,1 @@
+"""LSP features, one module each, each with `setup(server)`."""

@@ -1,0 +1,77 @@
+"""Start-up, settings and shut-down."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types
+
+from .. import backend, config
+from ..registry import ClientLink
+
+if TYPE_CHECKING:
+    from ..server import GeminiLanguageServer
+
+log = logging.getLogger(__name__)
+
+
+def setup(server: GeminiLanguageServer) -> None:
+    @server.feature(types.INITIALIZE)
+    def initialize(params: types.InitializeParams) -> None:
+        capabilities = params.capabilities
+        server.documents.encoding = server.workspace.position_encoding
+        workspace = capabilities.workspace
+        window = capabilities.window
+        server.registry.link = ClientLink(
+            send_edit=server.workspace_apply_edit_async,
+            notify=server.protocol.notify,
+            create_progress=(
+                server.window_work_done_progress_create_async
+                if window is not None and window.work_done_progress
+                else None
+            ),
+            versioned_edits=bool(
+                workspace is not None
+                and workspace.workspace_edit is not None
+                and workspace.workspace_edit.document_changes
+            ),
+        )
+        server.update_settings(
+            "initializationOptions", config.section_of(params.initialization_options)
+        )
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(params: types.InitializedParams) -> None:
+        # Import the SDK off the event loop now, so the first generation does not wait for it.
+        preload = asyncio.get_running_loop().run_in_executor(None, backend.preload)
+        await pull_configuration(server)
+        await preload
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:
+        pushed = config.section_of(params.settings)
+        if pushed is not None:
+            server.update_settings("didChangeConfiguration", pushed)
+        else:  # a pull-model client: the notification only says "ask again"
+            await pull_configuration(server)
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(params: Any) -> None:
+        server.registry.stop_all()
+
+
+async def pull_configuration(server: GeminiLanguageServer) -> None:
+    workspace = server.client_capabilities.workspace
+    if workspace is None or not workspace.configuration:
+        return
+    try:
+        items = await server.workspace_configuration_async(
+            types.ConfigurationParams(items=[types.ConfigurationItem(section=config.SECTION)])
+        )
+    except Exception as error:
+        log.warning("workspace/configuration failed: %s", error)
+        return
+    if items and isinstance(items[0], dict):
+        server.update_settings("configuration", items[0])

@@ -1,0 +1,266 @@
+"""One generation: from the model's stream to text in the document, and how it ends."""
+
+from __future__ import annotations
+
+import asyncio
+import enum
+import logging
+import time
+from typing import Any
+
+import attrs
+
+from .anchor import Region
+from .backend import GeminiBackend, GenerationFailedError, ModelCall, Usage, explain
+from .config import Settings
+from .documents import Document
+from .edits import EditPump, Writer
+from .postprocess import Transform
+from .progress import Progress
+
+log = logging.getLogger(__name__)
+
+
+class Kind(enum.Enum):
+    GENERATE = "generate"  # insert at a position
+    EDIT = "edit"  # replace a range once the new text is complete
+    REFINE = "refine"  # replace an earlier generation's text by a revised version
+
+
+class Status(enum.Enum):
+    RUNNING = "running"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+
+class Stop(enum.Enum):
+    """Why a running generation was stopped from outside."""
+
+    CANCELLED = "cancelled"
+    CLOSED = "closed"
+
+
+# Finish reasons that mean the model refused or was cut off by a filter.
+BLOCKED_REASONS = frozenset(
+    {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "OTHER", "LANGUAGE"}
+)
+
+
+class Limiter:
+    """At most `maxConcurrent` generations talk to Gemini at once; the rest wait in order."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.running = 0
+        self._waiters: list[asyncio.Future[None]] = []
+
+    async def acquire(self, on_wait: Any) -> None:
+        if self.running >= self.limit:
+            on_wait(len(self._waiters) + 1)
+            waiter = asyncio.get_running_loop().create_future()
+            self._waiters.append(waiter)
+            try:
+                await waiter
+            except asyncio.CancelledError:
+                if waiter in self._waiters:
+                    self._waiters.remove(waiter)
+                elif waiter.done() and not waiter.cancelled():
+                    self.release()  # handed a slot just as it was cancelled: pass it on
+                raise
+            return
+        self.running += 1
+
+    def release(self) -> None:
+        while self._waiters:
+            waiter = self._waiters.pop(0)
+            if not waiter.done():
+                waiter.set_result(None)  # the slot passes on, `running` unchanged
+                return
+        self.running -= 1
+
+
+@attrs.define(eq=False)
+class Generation:
+    """A generation's state. The registry owns it; `run` is its task."""
+
+    id: str
+    kind: Kind
+    document: Document
+    pump: EditPump
+    writer: Writer
+    original: Region | None  # the text an edit or refinement replaces, kept until the end
+    original_text: str  # what `revert` puts back
+    call: ModelCall
+    transform: Transform
+    progress: Progress
+    settings: Settings
+    started: float = attrs.field(factory=time.monotonic)
+    status: Status = Status.RUNNING
+    usage: Usage = attrs.field(factory=Usage)
+    raw_text: str = ""  # the model's own words, for the conversation history
+    first_token_ms: float | None = None
+    total_ms: float | None = None
+    notice: str | None = None  # what the user should know about a completed generation
+    stop_reason: Stop | None = None
+    task: asyncio.Task[None] | None = None
+    outcome: asyncio.Future[None] = attrs.field(
+        factory=lambda: asyncio.get_running_loop().create_future()
+    )
+
+    @property
+    def label(self) -> str:
+        return self.writer.label
+
+    def stop(self, reason: Stop) -> None:
+        if self.stop_reason is None and self.task is not None and not self.task.done():
+            self.stop_reason = reason
+            self.task.cancel()
+
+    def result(self) -> dict[str, Any]:
+        buffer = self.document.buffer
+        region = self.writer.region
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "range": _range_json(buffer.range(region.start, region.end)),
+            "text": self.writer.placed,
+            "model": self.call.model,
+            "usage": {
+                "promptTokens": self.usage.prompt_tokens,
+                "outputTokens": self.usage.output_tokens,
+                "totalTokens": self.usage.total_tokens,
+            },
+            "timings": {
+                "firstTokenMs": _ms(self.first_token_ms),
+                "totalMs": _ms(self.total_ms),
+            },
+            **({"notice": self.notice} if self.notice else {}),
+        }
+
+    async def run(self, backend: GeminiBackend, limiter: Limiter) -> None:
+        try:
+            await limiter.acquire(self._waiting)
+            try:
+                await self._generate(backend)
+            finally:
+                limiter.release()
+        except asyncio.CancelledError:
+            await self._wind_down(Status.CANCELLED, "Cancelled")
+            self.outcome.set_result(None)
+        except Exception as error:
+            message = explain(error, self.settings)
+            log.warning("generation %s failed: %s", self.id, message)
+            await self._wind_down(Status.FAILED, f"Failed: {message}")
+            self.outcome.set_exception(GenerationFailedError(message))
+        else:
+            self.outcome.set_result(None)
+
+    def _waiting(self, place: int) -> None:
+        self.progress.report(
+            f"Waiting for a free slot ({place} in line, maxConcurrent "
+            f"{self.settings.max_concurrent})",
+            force=True,
+        )
+
+    async def _retrying(self, delay: float, reason: str) -> None:
+        self.progress.report(f"{reason}: retrying in {delay:.1f} s", force=True)
+
+    async def _generate(self, backend: GeminiBackend) -> None:
+        await self.progress.begin("Gemini", f"{self.call.model}: waiting for the first token")
+        finish_reason = None
+        async with backend.stream(self.call, self._retrying) as stream:
+            async for piece in stream:
+                if piece.text:
+                    if self.first_token_ms is None:
+                        self.first_token_ms = self._elapsed_ms()
+                    self.raw_text += piece.text
+                    self.pump.append(self.writer, self.transform.feed(piece.text))
+                if piece.usage is not None:
+                    self.usage = piece.usage
+                finish_reason = piece.finish_reason or finish_reason
+                self.progress.report(self._progress_message())
+        if finish_reason is not None and (
+            finish_reason in BLOCKED_REASONS or finish_reason.startswith("BLOCKED")
+        ):
+            raise GenerationFailedError(
+                f"Gemini stopped the answer ({finish_reason}) — nothing was kept; "
+                "rephrase the instruction"
+            )
+        self.pump.append(self.writer, self.transform.finish())
+        await self._flush()
+        if finish_reason == "MAX_TOKENS":
+            self.notice = (
+                "The answer was cut off at the output limit (MAX_TOKENS) — raise "
+                "geminiLsp.maxOutputTokens or ask for less"
+            )
+        if self.original is not None:
+            await self.pump.replace(self.original, "", self.label)
+            self.pump.untrack(self.original)
+        self.status = Status.COMPLETED
+        self.total_ms = self._elapsed_ms()
+        lines = self.writer.placed.count("\n") + (1 if self.writer.placed else 0)
+        summary = f"{lines} lines in {self.total_ms / 1000:.1f} s"
+        if self.notice:
+            summary += " (cut off: MAX_TOKENS)"
+        self.progress.end(summary)
+        log.info(
+            "generation %s completed: %s, tokens %d in / %d out",
+            self.id,
+            summary,
+            self.usage.prompt_tokens,
+            self.usage.output_tokens,
+        )
+
+    async def _flush(self) -> None:
+        """Until everything produced is confirmed in the document."""
+        # The pump sets `idle` only once nothing is pending or in flight for this writer.
+        await self.writer.idle.wait()
+        if self.pump.failure is not None:
+            raise GenerationFailedError(self.pump.failure)
+        if self.document.closed:
+            raise GenerationFailedError(
+                "The document was closed during the generation — reopen it and try again"
+            )
+
+    async def _wind_down(self, status: Status, end_message: str) -> None:
+        """Stop cleanly: no edit goes out after this returns."""
+        self.pump.close_writer(self.writer)
+        closed = self.document.closed or self.stop_reason is Stop.CLOSED
+        if not closed:
+            await self.writer.idle.wait()
+            # A rewrite restores the original untouched; a cancelled insert follows onCancel.
+            discard = self.kind is not Kind.GENERATE or (
+                status is Status.CANCELLED and self.settings.on_cancel == "discard"
+            )
+            region = self.writer.region
+            if discard and not region.is_empty():
+                await self.pump.replace(region, "", self.label)
+                self.writer.placed = ""
+        if self.original is not None:
+            self.pump.untrack(self.original)
+        self.status = status
+        self.total_ms = self._elapsed_ms()
+        if closed:
+            end_message = "Failed: the document was closed"
+        self.progress.end(end_message)
+
+    def _progress_message(self) -> str:
+        placed = self.writer.placed
+        lines = placed.count("\n") + (1 if placed else 0)
+        tokens = self.usage.output_tokens
+        return f"{lines} lines" + (f", {tokens} tokens" if tokens else "")
+
+    def _elapsed_ms(self) -> float:
+        return (time.monotonic() - self.started) * 1000
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _range_json(value: Any) -> dict[str, Any]:
+    return {
+        "start": {"line": value.start.line, "character": value.start.character},
+        "end": {"line": value.end.line, "character": value.end.character},
+    }

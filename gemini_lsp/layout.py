@@ -1,0 +1,54 @@
+"""How generated text should sit at its insertion point: pure functions of the document."""
+
+from __future__ import annotations
+
+import attrs
+
+from .text import Loc, content
+
+
+@attrs.frozen
+class Layout:
+    indent: str  # the indentation every generated line gets
+    at_line_start: bool  # False when the insertion line already has its indentation
+    drop_final_newline: bool  # True when a line break already follows the insertion
+
+
+def _leading_whitespace(text: str) -> str:
+    return text[: len(text) - len(text.lstrip(" \t"))]
+
+
+def _nearest_indent(lines: list[str], line: int) -> str:
+    """The indentation of the closest non-blank line, looking down first, then up."""
+    for index in [*range(line + 1, len(lines)), *range(line - 1, -1, -1)]:
+        text = content(lines[index])
+        if text.strip():
+            return _leading_whitespace(text)
+    return ""
+
+
+def insertion_layout(lines: list[str], start: Loc, end: Loc) -> Layout:
+    """The layout for text replacing `[start, end)` (empty for an insertion).
+
+    - Cursor after the indentation of its line: that indentation, already in place.
+    - Cursor at column 0 of a blank line: the indentation of the nearest code around it, so
+      code generated inside a block lands inside it.
+    - Cursor mid-line: the line's indentation for the lines after the first.
+    - A rewrite starting at column 0 keeps the indentation of its first line.
+    """
+    line = content(lines[start.line])
+    before = line[: start.col]
+    if before.strip():
+        indent, at_line_start = _leading_whitespace(line), False
+    elif before:
+        indent, at_line_start = before, False
+    elif start != end:
+        indent, at_line_start = _leading_whitespace(line), True
+    elif line.strip():
+        indent, at_line_start = "", True
+    else:
+        indent, at_line_start = _nearest_indent(lines, start.line), True
+    rest = content(lines[end.line])[end.col :]
+    # A rewrite of whole lines (ending at column 0) replaced their line break too.
+    ends_line = start == end or end.col > 0
+    return Layout(indent, at_line_start, drop_final_newline=ends_line and not rest.strip())

@@ -1,0 +1,279 @@
+"""The generation registry: the one owner of every generation, its task and its edit pump."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from lsprotocol import types
+
+from .anchor import Region
+from .backend import GeminiBackend, ModelCall
+from .config import Settings
+from .documents import Document
+from .edits import EditPump, SendEdit, Writer
+from .generation import Generation, Kind, Limiter, Status, Stop
+from .layout import insertion_layout
+from .postprocess import insertion_pipeline
+from .progress import CreateToken, Notify, Progress
+from .prompts import build_prompt, context_from_lines, refinement
+from .text import Loc
+
+log = logging.getLogger(__name__)
+
+# Finished generations remembered per document, for revert and refine.
+HISTORY_PER_DOCUMENT = 20
+
+
+class RegistryError(Exception):
+    """A request about generations that cannot be met; the message says why."""
+
+
+@attrs.define
+class ClientLink:
+    """What the registry needs from the LSP connection."""
+
+    send_edit: SendEdit
+    notify: Notify
+    create_progress: CreateToken | None
+    versioned_edits: bool
+
+
+@attrs.frozen
+class Target:
+    """Where a generation writes: `[start, end)` of a document (empty for an insertion)."""
+
+    document: Document
+    start: Loc
+    end: Loc
+
+
+class GenerationRegistry:
+    def __init__(
+        self,
+        backend: GeminiBackend,
+        settings: Callable[[], Settings],
+        relative_path: Callable[[str], str],
+    ) -> None:
+        self.backend = backend
+        self._settings = settings
+        self._relative_path = relative_path
+        self.link: ClientLink | None = None
+        self._ids = itertools.count(1)
+        self._generations: dict[str, Generation] = {}
+        self._pumps: dict[str, EditPump] = {}
+        self._limiter = Limiter(settings().max_concurrent)
+
+    # -- starting -----------------------------------------------------------------------------
+
+    def generate(
+        self,
+        target: Target,
+        instruction: str,
+        model: str | None,
+        token: types.ProgressToken | None,
+    ) -> Generation:
+        settings = self._settings()
+        document = target.document
+        lines = document.buffer.lines
+        context = context_from_lines(
+            lines,
+            target.start,
+            target.end,
+            settings.context_lines,
+            document.language_id,
+            self._relative_path(document.uri),
+        )
+        prompt = build_prompt(context, instruction, settings.system_instruction)
+        call = ModelCall(model or settings.model, [prompt.text], prompt.system_instruction, settings)
+        kind = Kind.GENERATE if target.start == target.end else Kind.EDIT
+        original_text = document.buffer.slice(target.start, target.end)
+        return self._start(kind, target, call, original_text, token)
+
+    def refine(self, generation_id: str, instruction: str, token: types.ProgressToken | None):
+        previous = self._generations.get(generation_id)
+        if previous is None:
+            raise RegistryError(f"No generation {generation_id!r} — it may have been forgotten")
+        if previous.status is not Status.COMPLETED:
+            raise RegistryError(
+                f"Generation {generation_id} is {previous.status.value}; only a completed "
+                "generation can be refined"
+            )
+        if previous.document.closed:
+            raise RegistryError(f"The document of generation {generation_id} is closed")
+        from google.genai import types as genai_types
+
+        history = [
+            *_as_turns(previous.call.contents, genai_types),
+            genai_types.Content(role="model", parts=[genai_types.Part(text=previous.raw_text)]),
+        ]
+        call = attrs.evolve(previous.call, contents=[*history, refinement(instruction)])
+        region = previous.writer.region
+        target = Target(previous.document, region.start, region.end)
+        # The earlier text is what a revert of the refinement puts back.
+        refined = self._start(Kind.REFINE, target, call, previous.writer.placed, token)
+        self._forget(previous)
+        return refined
+
+    def _start(
+        self,
+        kind: Kind,
+        target: Target,
+        call: ModelCall,
+        original_text: str,
+        token: types.ProgressToken | None,
+    ) -> Generation:
+        link = self._require_link()
+        settings = call.settings
+        self._limiter.limit = settings.max_concurrent
+        document = target.document
+        pump = self._pump_for(document)
+        generation_id = f"g{next(self._ids)}"
+        writer = Writer(Region(target.start, target.start), f"Gemini generation {generation_id}")
+        pump.add_writer(writer)
+        original = None
+        if kind is not Kind.GENERATE:
+            original = Region(target.start, target.end)
+            pump.track(original)
+        layout = insertion_layout(document.buffer.lines, target.start, target.end)
+        transform = insertion_pipeline(
+            layout.indent, layout.at_line_start, layout.drop_final_newline
+        )
+        progress = Progress(
+            link.notify,
+            link.create_progress,
+            token,
+            asyncio.get_running_loop().time,
+        )
+        generation = Generation(
+            id=generation_id,
+            kind=kind,
+            document=document,
+            pump=pump,
+            writer=writer,
+            original=original,
+            original_text=original_text,
+            call=call,
+            transform=transform,
+            progress=progress,
+            settings=settings,
+        )
+        self._generations[generation_id] = generation
+        generation.task = asyncio.get_running_loop().create_task(
+            generation.run(self.backend, self._limiter)
+        )
+        self._trim_history(document)
+        return generation
+
+    def _require_link(self) -> ClientLink:
+        if self.link is None:
+            raise RegistryError("The server is not initialized yet")
+        return self.link
+
+    def _pump_for(self, document: Document) -> EditPump:
+        pump = self._pumps.get(document.uri)
+        if pump is None or pump.document is not document:
+            link = self._require_link()
+            pump = EditPump(document, link.send_edit, link.versioned_edits)
+            self._pumps[document.uri] = pump
+        return pump
+
+    # -- finding ------------------------------------------------------------------------------
+
+    def get(self, generation_id: str) -> Generation | None:
+        return self._generations.get(generation_id)
+
+    def running(self) -> list[Generation]:
+        return [g for g in self._generations.values() if g.status is Status.RUNNING]
+
+    def by_progress_token(self, token: types.ProgressToken) -> Generation | None:
+        for generation in self.running():
+            if generation.progress.token == token:
+                return generation
+        return None
+
+    def latest(self, uri: str | None) -> Generation | None:
+        candidates = [
+            g
+            for g in self._generations.values()
+            if (uri is None or g.document.uri == uri) and not g.document.closed
+        ]
+        return candidates[-1] if candidates else None
+
+    # -- stopping and undoing -----------------------------------------------------------------
+
+    def cancel(self, generation_id: str | None, uri: str | None) -> list[Generation]:
+        if generation_id is not None:
+            chosen = [g for g in self.running() if g.id == generation_id]
+        else:
+            chosen = [g for g in self.running() if uri is None or g.document.uri == uri]
+        for generation in chosen:
+            generation.stop(Stop.CANCELLED)
+        return chosen
+
+    async def revert(self, generation: Generation) -> dict[str, Any]:
+        """Put back exactly what was there before `generation`, in one edit."""
+        if generation.status is Status.RUNNING:
+            generation.stop(Stop.CANCELLED)
+            await asyncio.shield(generation.outcome)
+        region = generation.writer.region
+        if generation.writer.placed == "" and generation.kind is Kind.GENERATE:
+            raise RegistryError(f"Generation {generation.id} left nothing to revert")
+        if generation.status is not Status.COMPLETED and generation.kind is not Kind.GENERATE:
+            raise RegistryError(f"Generation {generation.id} already left the text as it was")
+        applied = await generation.pump.replace(region, generation.original_text, generation.label)
+        if not applied:
+            raise RegistryError(f"The editor did not accept the revert of {generation.id}")
+        buffer = generation.document.buffer
+        reverted = buffer.range(region.start, region.end)
+        self._forget(generation)
+        return {
+            "id": generation.id,
+            "range": {
+                "start": {"line": reverted.start.line, "character": reverted.start.character},
+                "end": {"line": reverted.end.line, "character": reverted.end.character},
+            },
+            "text": generation.original_text,
+        }
+
+    def document_closed(self, document: Document) -> None:
+        for generation in list(self._generations.values()):
+            if generation.document is document:
+                generation.stop(Stop.CLOSED)
+                if generation.status is not Status.RUNNING:
+                    del self._generations[generation.id]
+        pump = self._pumps.pop(document.uri, None)
+        if pump is not None and pump.document is document:
+            pump.stop()
+
+    def stop_all(self) -> None:
+        for generation in self.running():
+            generation.stop(Stop.CANCELLED)
+
+    def _forget(self, generation: Generation) -> None:
+        self._generations.pop(generation.id, None)
+        generation.pump.untrack(generation.writer.region)
+
+    def _trim_history(self, document: Document) -> None:
+        finished = [
+            g
+            for g in self._generations.values()
+            if g.document is document and g.status is not Status.RUNNING
+        ]
+        for generation in finished[: max(len(finished) - HISTORY_PER_DOCUMENT, 0)]:
+            self._forget(generation)
+
+
+def _as_turns(contents: list[Any], genai_types: Any) -> list[Any]:
+    """Earlier contents as chat turns: plain strings become user turns."""
+    turns = []
+    for item in contents:
+        if isinstance(item, str):
+            turns.append(genai_types.Content(role="user", parts=[genai_types.Part(text=item)]))
+        else:
+            turns.append(item)
+    return turns

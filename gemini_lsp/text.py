@@ -1,0 +1,156 @@
+"""The server's copy of a document, kept as a list of lines.
+
+An incremental change touches only the lines it spans, so its cost does not grow with the
+size of the document (pygls' own store rebuilds the whole text on every change).
+Places are `Loc(line, col)`, where `col` indexes the line's Python string; conversion to and
+from LSP positions happens at the edges, in the negotiated encoding.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from lsprotocol import types
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
+class Loc(NamedTuple):
+    line: int
+    col: int
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines with their terminators; the last item has none (it may be empty).
+
+    Only CR, LF and CRLF end a line, as in LSP (not the other breaks `splitlines` knows).
+    """
+    lines: list[str] = []
+    start = 0
+    for match in _LINE_BREAK.finditer(text):
+        lines.append(text[start : match.end()])
+        start = match.end()
+    lines.append(text[start:])
+    return lines
+
+
+def end_of_insert(start: Loc, text: str) -> Loc:
+    """Where text inserted at `start` ends."""
+    parts = split_lines(text)
+    if len(parts) == 1:
+        return Loc(start.line, start.col + len(text))
+    return Loc(start.line + len(parts) - 1, len(parts[-1]))
+
+
+def content(line: str) -> str:
+    """A line without its terminator."""
+    if line.endswith("\r\n"):
+        return line[:-2]
+    if line.endswith(("\n", "\r")):
+        return line[:-1]
+    return line
+
+
+def _units(text: str, encoding: str) -> int:
+    if encoding == types.PositionEncodingKind.Utf32 or text.isascii():
+        return len(text)
+    if encoding == types.PositionEncodingKind.Utf8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text) + sum(1 for ch in text if ord(ch) > 0xFFFF)
+
+
+def _col_of_units(text: str, units: int, encoding: str) -> int:
+    """The string index reached after `units` code units, never splitting a character."""
+    if encoding == types.PositionEncodingKind.Utf32 or text.isascii():
+        return min(units, len(text))
+    wide = 1 if encoding == types.PositionEncodingKind.Utf16 else 0
+    count = 0
+    for index, ch in enumerate(text):
+        if count >= units:
+            return index
+        code = ord(ch)
+        if wide:
+            count += 2 if code > 0xFFFF else 1
+        else:
+            count += 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+    return len(text)
+
+
+class TextBuffer:
+    """A document's text with LSP position conversion in one encoding."""
+
+    def __init__(self, text: str, encoding: str = types.PositionEncodingKind.Utf16) -> None:
+        self.lines = split_lines(text)
+        self.encoding = encoding
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    @property
+    def eol(self) -> str:
+        """The document's line ending, from its first line (LF for a one-line document)."""
+        first = self.lines[0]
+        if first.endswith("\r\n"):
+            return "\r\n"
+        if first.endswith("\r"):
+            return "\r"
+        return "\n"
+
+    @property
+    def end(self) -> Loc:
+        return Loc(len(self.lines) - 1, len(self.lines[-1]))
+
+    def line_text(self, line: int) -> str:
+        """Line `line` without its terminator."""
+        return content(self.lines[line])
+
+    def clamp(self, loc: Loc) -> Loc:
+        if loc.line >= len(self.lines):
+            return self.end
+        line = max(loc.line, 0)
+        return Loc(line, min(max(loc.col, 0), len(content(self.lines[line]))))
+
+    def loc(self, position: types.Position) -> Loc:
+        """The place an LSP position names; out-of-range positions clamp, as clients do."""
+        if position.line >= len(self.lines):
+            return self.end
+        text = content(self.lines[position.line])
+        return Loc(position.line, _col_of_units(text, position.character, self.encoding))
+
+    def position(self, loc: Loc) -> types.Position:
+        text = content(self.lines[loc.line])
+        return types.Position(loc.line, _units(text[: loc.col], self.encoding))
+
+    def range(self, start: Loc, end: Loc) -> types.Range:
+        return types.Range(self.position(start), self.position(end))
+
+    def slice(self, start: Loc, end: Loc) -> str:
+        if start.line == end.line:
+            return self.lines[start.line][start.col : end.col]
+        middle = "".join(self.lines[start.line + 1 : end.line])
+        return self.lines[start.line][start.col :] + middle + self.lines[end.line][: end.col]
+
+    def replace(self, start: Loc, end: Loc, text: str) -> None:
+        """Replace the text between two places (in order, within the document)."""
+        # Re-split one line either side as well, so that a CR and an LF that meet across
+        # the edit become one CRLF terminator, exactly as a client would see them.
+        first = max(start.line - 1, 0)
+        last = min(end.line + 1, len(self.lines) - 1)
+        before = "".join(self.lines[first : start.line]) + self.lines[start.line][: start.col]
+        after = self.lines[end.line][end.col :] + "".join(self.lines[end.line + 1 : last + 1])
+        lines = split_lines(before + text + after)
+        if last < len(self.lines) - 1:
+            lines.pop()  # the window ends with a terminator: its "" is the next line's start
+        self.lines[first : last + 1] = lines
+
+    def replace_all(self, text: str) -> None:
+        self.lines = split_lines(text)
+
+    def window(self, first_line: int, last_line: int) -> str:
+        """Lines `first_line` to `last_line` inclusive, with terminators."""
+        return "".join(self.lines[first_line : last_line + 1])
+
+    def offset_in_window(self, first_line: int, loc: Loc) -> int:
+        return sum(len(line) for line in self.lines[first_line : loc.line]) + loc.col

