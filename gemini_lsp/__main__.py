@@ -24,9 +24,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-file", help="write logs to this file (default: stderr)")
     parser.add_argument(
         "--log-level",
-        default="INFO",
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="log level (default: INFO)",
+        help="log level (default: INFO; WARNING for generate, whose terminal shows the code)",
     )
     commands = parser.add_subparsers(dest="command")
 
@@ -48,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.log_level is None:
+        args.log_level = "WARNING" if args.command == "generate" else "INFO"
     # Logs never go to stdout: in stdio mode it carries the protocol.
     handler: logging.Handler = (
         logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from typing import Any, TypeVar, cast
 
 import attrs
 import cattrs
@@ -73,14 +74,16 @@ def _camel(name: str) -> str:
 
 def _make_converter() -> cattrs.Converter:
     converter = converters.get_converter(cattrs.Converter(forbid_extra_keys=True))
+    # Strings must be strings: cattrs would otherwise turn 42 into "42".
+    converter.register_structure_hook(str, _strict_str)
     for cls in (DocumentRef, GenerateArgs, EditArgs, CancelArgs, RevertArgs, RefineArgs):
         renames = {a.name: override(rename=_camel(a.name)) for a in attrs.fields(cls)}
         converter.register_structure_hook(
             cls,
-            make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True, **renames),
+            make_dict_structure_fn(
+                cls, converter, _cattrs_forbid_extra_keys=True, **cast(dict[str, Any], renames)
+            ),
         )
-    # Strings must be strings: cattrs would otherwise turn 42 into "42".
-    converter.register_structure_hook(str, _strict_str)
     return converter
 
 
@@ -93,7 +96,7 @@ def _strict_str(value: Any, _: type) -> str:
 _CONVERTER = _make_converter()
 
 
-def parse(command: str, arguments: list[Any] | None, cls: type[Args]) -> Args:
+def parse(command: str, arguments: Sequence[Any] | None, cls: type[Args]) -> Args:
     """The one object argument of `command` as `cls`, or InvalidParams saying what is wrong."""
     if not arguments:
         if all(a.default is not attrs.NOTHING for a in attrs.fields(cls)):  # type: ignore[arg-type]

@@ -320,9 +320,7 @@ def explain(error: BaseException, settings: Settings) -> str:
                 f"your plan and quota.{wait} {message}".rstrip()
             )
         if error.code == 404:
-            return (
-                f"Model {settings.model!r} not found — check geminiLsp.model ({message})"
-            )
+            return f"Model {settings.model!r} not found — check geminiLsp.model ({message})"
         if isinstance(error, errors.ServerError):
             return f"Gemini service error ({error.code} {error.status}): {message} — try again"
         return f"Gemini rejected the request ({error.code} {error.status}): {message}"

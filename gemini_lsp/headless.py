@@ -43,10 +43,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    path: Path = args.path.resolve()
+    if not path.is_file():
+        print(f"gemini-lsp generate: no such file: {path}", file=sys.stderr)
+        return 2
+    buffer = TextBuffer(path.read_text(encoding="utf-8"))
     try:
-        return asyncio.run(_generate(args))
+        status = asyncio.run(_generate(args, path, buffer))
     except KeyboardInterrupt:
         return 130
+    if status == 0:
+        path.write_text(buffer.text, encoding="utf-8")
+    return status
 
 
 def _parse_range(text: str) -> types.Range:
@@ -103,14 +111,10 @@ class Display:
         self.out.flush()
 
 
-async def _generate(args: argparse.Namespace) -> int:
+async def _generate(args: argparse.Namespace, path: Path, buffer: TextBuffer) -> int:
+    """Stream the generation into `buffer`; the caller saves it when this returns 0."""
     from pygls.lsp.client import LanguageClient
 
-    path: Path = args.path.resolve()
-    if not path.is_file():
-        print(f"gemini-lsp generate: no such file: {path}", file=sys.stderr)
-        return 2
-    buffer = TextBuffer(path.read_text(encoding="utf-8"))
     uri = path.as_uri()
     display = Display(sys.stdout)
     env = dict(os.environ)
@@ -134,23 +138,24 @@ async def _generate(args: argparse.Namespace) -> int:
     @client.feature(types.WORKSPACE_APPLY_EDIT)
     def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         nonlocal version
-        changes = []
+        edits: list[types.TextEdit] = []
         for document_edit in params.edit.document_changes or []:
             assert isinstance(document_edit, types.TextDocumentEdit)
             if document_edit.text_document.version not in (None, version):
-                return types.ApplyWorkspaceEditResult(applied=False)
-            edits = sorted(
-                (e for e in document_edit.edits if isinstance(e, types.TextEdit)),
-                key=lambda e: (e.range.start.line, e.range.start.character),
-                reverse=True,
-            )
-            for edit in edits:
-                start, end = buffer.loc(edit.range.start), buffer.loc(edit.range.end)
-                removed = buffer.slice(start, end)
-                buffer.replace(start, end, edit.new_text)
-                changes.append(types.TextDocumentContentChangePartial(edit.range, edit.new_text))
-                if edit.new_text and not removed:
-                    display.code(edit.new_text)
+                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="stale")
+            edits += [e for e in document_edit.edits if isinstance(e, types.TextEdit)]
+        edits += (params.edit.changes or {}).get(uri, [])
+        changes: list[types.TextDocumentContentChangeEvent] = []
+        # Last first, so that each edit's range still means what the server meant.
+        for edit in sorted(edits, key=lambda e: (e.range.start.line, e.range.start.character))[
+            ::-1
+        ]:
+            start, end = buffer.loc(edit.range.start), buffer.loc(edit.range.end)
+            removed = buffer.slice(start, end)
+            buffer.replace(start, end, edit.new_text)
+            changes.append(types.TextDocumentContentChangePartial(edit.range, edit.new_text))
+            if edit.new_text and not removed:
+                display.code(edit.new_text)
         version += 1
         client.text_document_did_change(
             types.DidChangeTextDocumentParams(
@@ -181,9 +186,7 @@ async def _generate(args: argparse.Namespace) -> int:
                 capabilities=types.ClientCapabilities(
                     workspace=types.WorkspaceClientCapabilities(
                         apply_edit=True,
-                        workspace_edit=types.WorkspaceEditClientCapabilities(
-                            document_changes=True
-                        ),
+                        workspace_edit=types.WorkspaceEditClientCapabilities(document_changes=True),
                     ),
                     window=types.WindowClientCapabilities(work_done_progress=True),
                 ),
@@ -212,7 +215,7 @@ async def _generate(args: argparse.Namespace) -> int:
         except Exception as error:
             display.done(f"failed: {getattr(error, 'message', error)}")
             return 1
-        path.write_text(buffer.text, encoding="utf-8")
+        result = result or {}
         timings = result.get("timings", {})
         source = "emulator" if emulator else result.get("model")
         display.done(

@@ -12,6 +12,7 @@ class Layout:
     indent: str  # the indentation every generated line gets
     at_line_start: bool  # False when the insertion line already has its indentation
     drop_final_newline: bool  # True when a line break already follows the insertion
+    single_final_newline: bool  # True when whole lines, line break included, are replaced
 
 
 def _leading_whitespace(text: str) -> str:
@@ -50,5 +51,10 @@ def insertion_layout(lines: list[str], start: Loc, end: Loc) -> Layout:
         indent, at_line_start = _nearest_indent(lines, start.line), True
     rest = content(lines[end.line])[end.col :]
     # A rewrite of whole lines (ending at column 0) replaced their line break too.
-    ends_line = start == end or end.col > 0
-    return Layout(indent, at_line_start, drop_final_newline=ends_line and not rest.strip())
+    whole_lines = start != end and end.col == 0
+    return Layout(
+        indent,
+        at_line_start,
+        drop_final_newline=not whole_lines and not rest.strip(),
+        single_final_newline=whole_lines,
+    )

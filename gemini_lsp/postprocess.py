@@ -53,13 +53,15 @@ class Pipeline:
         return tail
 
 
-def insertion_pipeline(indent: str, at_line_start: bool, drop_final_newline: bool) -> Pipeline:
+def insertion_pipeline(
+    indent: str, at_line_start: bool, drop_final_newline: bool, single_final_newline: bool = False
+) -> Pipeline:
     """The post-processing of code inserted at a position, in the order that matters:
     fences come off before the indentation is measured."""
     return Pipeline(
         FenceStripper(),
         Reindenter(indent, at_line_start),
-        FinalNewlineTrimmer(drop_final_newline),
+        FinalNewlineTrimmer(drop_final_newline, single_final_newline),
     )
 
 
@@ -371,31 +373,42 @@ class Reindenter:
 # --- The final newline ----------------------------------------------------------------------
 
 
-def trim_final_newline(text: str, drop_final_newline: bool) -> str:
-    """The text without its final "\n" if `drop_final_newline`; see `FinalNewlineTrimmer`."""
+def trim_final_newline(text: str, drop_final_newline: bool, single: bool = False) -> str:
+    """The whole-text counterpart of `FinalNewlineTrimmer`."""
+    if single:
+        return text.rstrip("\n") + "\n" if text.strip("\n") else ""
     return text[:-1] if drop_final_newline and text.endswith("\n") else text
 
 
 class FinalNewlineTrimmer:
-    """Drops the stream's final "\n" when `drop_final_newline`, so that text inserted just
-    before an existing line break does not leave a blank line behind.
+    """Fits the stream's end to what follows the insertion point.
+
+    `drop_final_newline`: drop the final "\n", so that text inserted just before an
+    existing line break does not leave a blank line behind. `single`: end with exactly one
+    "\n" (a rewrite of whole lines replaced their line break, and blank lines the model adds
+    at the end would pile up).
 
     Meanwhile the newlines at the current end of the stream are held: only more text (or
-    the end) tells whether one is final. With nothing to drop, everything passes at once.
+    the end) tells whether one is final. With nothing to change, everything passes at once.
     """
 
-    def __init__(self, drop_final_newline: bool) -> None:
+    def __init__(self, drop_final_newline: bool, single: bool = False) -> None:
         self._drop = drop_final_newline
+        self._single = single
         self._newlines = ""
+        self._wrote = False
 
     def feed(self, chunk: str) -> str:
-        if not self._drop:
+        if not (self._drop or self._single):
             return chunk
         text = self._newlines + chunk
         kept = text.rstrip("\n")
         self._newlines = text[len(kept) :]
+        self._wrote = self._wrote or bool(kept)
         return kept
 
     def finish(self) -> str:
         newlines, self._newlines = self._newlines, ""
+        if self._single:
+            return "\n" if self._wrote else ""
         return newlines[1:]

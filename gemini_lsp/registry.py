@@ -89,12 +89,16 @@ class GenerationRegistry:
             self._relative_path(document.uri),
         )
         prompt = build_prompt(context, instruction, settings.system_instruction)
-        call = ModelCall(model or settings.model, [prompt.text], prompt.system_instruction, settings)
+        call = ModelCall(
+            model or settings.model, [prompt.text], prompt.system_instruction, settings
+        )
         kind = Kind.GENERATE if target.start == target.end else Kind.EDIT
         original_text = document.buffer.slice(target.start, target.end)
         return self._start(kind, target, call, original_text, token)
 
-    def refine(self, generation_id: str, instruction: str, token: types.ProgressToken | None):
+    def refine(
+        self, generation_id: str, instruction: str, token: types.ProgressToken | None
+    ) -> Generation:
         previous = self._generations.get(generation_id)
         if previous is None:
             raise RegistryError(f"No generation {generation_id!r} — it may have been forgotten")
@@ -141,7 +145,10 @@ class GenerationRegistry:
             pump.track(original)
         layout = insertion_layout(document.buffer.lines, target.start, target.end)
         transform = insertion_pipeline(
-            layout.indent, layout.at_line_start, layout.drop_final_newline
+            layout.indent,
+            layout.at_line_start,
+            layout.drop_final_newline,
+            layout.single_final_newline,
         )
         progress = Progress(
             link.notify,

@@ -52,8 +52,11 @@ class GeminiProtocol(LanguageServerProtocol):
         if generation is not None:
             self._server.registry.cancel(generation.id, None)
 
+    # A coroutine, unlike pygls' generator: pygls then runs it as the request's own task.
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
-    async def lsp_workspace__execute_command(self, params: types.ExecuteCommandParams) -> Any:
+    async def lsp_workspace__execute_command(  # type: ignore[override]
+        self, params: types.ExecuteCommandParams
+    ) -> Any:
         handler: CommandHandler | None = self.fm.commands.get(params.command)
         if handler is None:
             raise JsonRpcInvalidParams(f"Unknown command {params.command!r}")

@@ -61,19 +61,24 @@ def _units(text: str, encoding: str) -> int:
 
 
 def _col_of_units(text: str, units: int, encoding: str) -> int:
-    """The string index reached after `units` code units, never splitting a character."""
+    """The string index reached after `units` code units.
+
+    A position inside a character (a stale position, or a client's mistake) rounds down to
+    the character's start, as VS Code does: the server must read a stale raw position the
+    way the client applied it.
+    """
     if encoding == types.PositionEncodingKind.Utf32 or text.isascii():
         return min(units, len(text))
-    wide = 1 if encoding == types.PositionEncodingKind.Utf16 else 0
+    utf16 = encoding == types.PositionEncodingKind.Utf16
     count = 0
     for index, ch in enumerate(text):
-        if count >= units:
-            return index
         code = ord(ch)
-        if wide:
+        if utf16:
             count += 2 if code > 0xFFFF else 1
         else:
             count += 1 if code < 0x80 else 2 if code < 0x800 else 3 if code < 0x10000 else 4
+        if count > units:
+            return index
     return len(text)
 
 

@@ -2,7 +2,9 @@
 each document and syncs every change back, in the style of a given editor.
 
 Its text handling is written independently of the server's (plain strings, positions by
-encoding the line), so that the two cannot share a bug.
+encoding the line), so that the two cannot share a bug. Each character also carries where it
+came from (the original text, the user, or a generation), so that tests can judge the result
+without trusting the server's account of it.
 """
 
 from __future__ import annotations
@@ -20,19 +22,78 @@ from lsprotocol import types
 from pytest_lsp import LanguageClient, client_capabilities, make_test_lsp_client
 
 _BREAK = re.compile(r"\r\n|\r|\n")
+_GENERATION_LABEL = re.compile(r"generation g(\d+)")
 ENCODINGS = {"utf-8": "utf-8", "utf-16": "utf-16-le", "utf-32": "utf-32-le"}
 UNIT_BYTES = {"utf-8": 1, "utf-16": 2, "utf-32": 4}
 
+# Origins: an original character is its index in the text the document was opened with.
+USER = -1
+SERVER = -2  # inserted by a server edit with no generation in its label
+_GENERATION_BASE = -10
+
+
+def generation_origin(generation_id: str) -> int:
+    """The origin of text written by generation `gN` (its label says so)."""
+    return _GENERATION_BASE - int(generation_id.lstrip("g"))
+
+
+def is_generated(origin: int) -> bool:
+    return origin <= SERVER
+
+
+@attrs.define
+class Tombstone:
+    """Text a server edit removed, kept where it was: the server may put it back."""
+
+    offset: int
+    text: str
+    origins: list[int]
+
+
+@attrs.frozen
+class Style:
+    """How an editor syncs and how it treats the server's edits (FACTS.md).
+
+    A plain editor name (as `start_editor` always took) means immediate incremental sync and
+    a stale versioned edit answered `applied: false`.
+    """
+
+    name: str
+    editor: str  # pytest-lsp's recorded capabilities
+    document_changes: bool | None = None  # overrides the recorded capability
+    stale_versioned: str = "reject"  # "skip": skipped but answered applied:true (Neovim)
+    check_version_zero: bool = True  # Neovim applies a version-0 edit unchecked
+    race_seconds: float = 0.0  # an unversioned edit this soon after typing is refused (VS Code)
+    debounce_seconds: float = 0.0  # didChange delayed, the timer restarted by every change
+    full_sync: bool = False  # the whole text in each didChange
+    first_version: int = 0
+
+
+VSCODE = Style("vscode", "visual-studio-code", race_seconds=0.05, first_version=1)
+VSCODE_UNVERSIONED = attrs.evolve(VSCODE, name="vscode-unversioned", document_changes=False)
+NEOVIM = Style(
+    "neovim", "neovim", stale_versioned="skip", check_version_zero=False, debounce_seconds=0.15
+)
+NEOVIM_VERSIONED = attrs.evolve(NEOVIM, name="neovim-versioned", document_changes=True)
+FULL_SYNC = Style("full-sync", "neovim", full_sync=True)
+STYLES = {s.name: s for s in (VSCODE, VSCODE_UNVERSIONED, NEOVIM, NEOVIM_VERSIONED, FULL_SYNC)}
+
 
 class ClientDocument:
-    """The client's copy of one document, as a plain string."""
+    """The client's copy of one document, as a plain string, with each character's origin."""
 
-    def __init__(self, uri: str, text: str, encoding: str, language_id: str) -> None:
+    def __init__(
+        self, uri: str, text: str, encoding: str, language_id: str, version: int = 0
+    ) -> None:
         self.uri = uri
         self.text = text
+        self.original = text
         self.encoding = encoding
         self.language_id = language_id
-        self.version = 0
+        self.version = version
+        self.origins: list[int] = list(range(len(text)))
+        self.tombstones: list[Tombstone] = []
+        self.typed_inside: set[int] = set()  # generations the user typed strictly inside
 
     def line_starts(self) -> list[int]:
         return [0, *(m.end() for m in _BREAK.finditer(self.text))]
@@ -55,14 +116,43 @@ class ClientDocument:
         units = len(before.encode(ENCODINGS[self.encoding], "surrogatepass"))
         return types.Position(line, units // UNIT_BYTES[self.encoding])
 
-    def replace(self, start: int, end: int, text: str) -> types.TextDocumentContentChangeEvent:
-        """Apply a change by offsets and describe it as an incremental change event."""
+    def replace(
+        self, start: int, end: int, text: str, origin: int = USER
+    ) -> types.TextDocumentContentChangeEvent:
+        """Apply a change by offsets and describe it as an incremental change event.
+
+        Text a server edit removes is kept as a tombstone; when a server edit inserts the very
+        same text at the same place, the characters get their origins back (a repair).
+        """
         change = types.TextDocumentContentChangePartial(
             range=types.Range(self.position(start), self.position(end)), text=text
         )
+        removed = Tombstone(start, self.text[start:end], self.origins[start:end])
+        for stone in self.tombstones:
+            if stone.offset <= start:
+                continue  # text inserted where a tombstone lies goes after it
+            stone.offset = start if stone.offset < end else stone.offset + len(text) - end + start
+        origins = [origin] * len(text)
+        if is_generated(origin):
+            for stone in reversed(self.tombstones):
+                if stone.offset == start and stone.text == text:
+                    self.tombstones.remove(stone)
+                    origins = stone.origins
+                    break
+            if removed.text:
+                self.tombstones.append(removed)
         self.text = self.text[:start] + text + self.text[end:]
+        self.origins[start:end] = origins
         self.version += 1
         return change
+
+    def generated(self, origin: int) -> str:
+        return "".join(c for c, o in zip(self.text, self.origins, strict=True) if o == origin)
+
+    def span(self, origin: int) -> tuple[int, int] | None:
+        """From the first to past the last character of that origin."""
+        indexes = [i for i, o in enumerate(self.origins) if o == origin]
+        return (indexes[0], indexes[-1] + 1) if indexes else None
 
 
 @attrs.define
@@ -74,15 +164,20 @@ class AppliedEdit:
 
 
 class EditorClient:
-    """A pytest-lsp client with an editor's `workspace/applyEdit` behaviour."""
+    """A pytest-lsp client with an editor's `workspace/applyEdit` and sync behaviour."""
 
-    def __init__(self, lsp: LanguageClient, encoding: str) -> None:
+    def __init__(self, lsp: LanguageClient, encoding: str, style: Style | None = None) -> None:
         self.lsp = lsp
         self.encoding = encoding
+        self.style = style or Style("plain", "visual-studio-code")
         self.documents: dict[str, ClientDocument] = {}
         self.applied: list[AppliedEdit] = []
         self.rejected = 0
+        self.skipped = 0  # stale versioned edits skipped and answered applied:true
         self.on_edit: list[Callable[[AppliedEdit], None]] = []
+        self._pending: dict[str, list[types.TextDocumentContentChangeEvent]] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._typed_at: dict[str, float] = {}
 
         def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
             return self._apply_edit(params)
@@ -91,7 +186,9 @@ class EditorClient:
 
     def open(self, path: Path, text: str, language_id: str = "python") -> ClientDocument:
         uri = path.as_uri()
-        document = ClientDocument(uri, text, self.encoding, language_id)
+        document = ClientDocument(
+            uri, text, self.encoding, language_id, version=self.style.first_version
+        )
         self.documents[uri] = document
         self.lsp.text_document_did_open(
             types.DidOpenTextDocumentParams(
@@ -101,6 +198,7 @@ class EditorClient:
         return document
 
     def close(self, document: ClientDocument) -> None:
+        self.flush(document)
         self.documents.pop(document.uri, None)
         self.lsp.text_document_did_close(
             types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(document.uri))
@@ -108,17 +206,87 @@ class EditorClient:
 
     def type(self, document: ClientDocument, offset: int, text: str, delete: int = 0) -> None:
         """The user edits the document."""
+        if text:
+            for origin in {o for o in document.origins if is_generated(o)}:
+                span = document.span(origin)
+                if span is not None and span[0] < offset < span[1]:
+                    document.typed_inside.add(origin)
+        self._typed_at[document.uri] = asyncio.get_running_loop().time()
         change = document.replace(offset, offset + delete, text)
-        self._sync(document, [change])
+        self._changed(document, [change])
+
+    def flush(self, document: ClientDocument | None = None) -> None:
+        """Send the changes a debouncing editor still holds."""
+        for uri in [document.uri] if document else list(self._pending):
+            timer = self._timers.pop(uri, None)
+            if timer is not None:
+                timer.cancel()
+            changes = self._pending.pop(uri, [])
+            if changes and uri in self.documents:
+                self._send_changes(self.documents[uri], changes)
+
+    @property
+    def holding(self) -> bool:
+        """Whether some change has not been synced yet."""
+        return any(self._pending.values())
+
+    async def quiet(self, seconds: float = 0.1, timeout: float = 20.0) -> None:
+        """Until nothing is held and no edit has arrived for `seconds`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            last = self.applied[-1].time if self.applied else 0.0
+            if not self.holding and loop.time() - last >= seconds:
+                return
+            if loop.time() > deadline:
+                raise TimeoutError("the client never went quiet")
+            await asyncio.sleep(0.02)
+
+    def _changed(
+        self, document: ClientDocument, changes: list[types.TextDocumentContentChangeEvent]
+    ) -> None:
+        delay = self.style.debounce_seconds
+        if not delay:
+            self._send_changes(document, changes)
+            return
+        self._pending.setdefault(document.uri, []).extend(changes)
+        timer = self._timers.pop(document.uri, None)
+        if timer is not None:
+            timer.cancel()
+        loop = asyncio.get_running_loop()
+        self._timers[document.uri] = loop.call_later(delay, self.flush, document)
+
+    def _send_changes(
+        self, document: ClientDocument, changes: list[types.TextDocumentContentChangeEvent]
+    ) -> None:
+        if self.style.full_sync:
+            changes = [types.TextDocumentContentChangeWholeDocument(text=document.text)]
+        self._sync(document, changes)
 
     def _sync(
         self, document: ClientDocument, changes: list[types.TextDocumentContentChangeEvent]
     ) -> None:
         self.lsp.text_document_did_change(
             types.DidChangeTextDocumentParams(
-                types.VersionedTextDocumentIdentifier(uri=document.uri, version=document.version), changes
+                types.VersionedTextDocumentIdentifier(uri=document.uri, version=document.version),
+                changes,
             )
         )
+
+    def _verdict(self, uri: str, version: int | None) -> str:
+        """"apply", "skip" (answered applied:true) or "reject" for one document's edits."""
+        document = self.documents.get(uri)
+        if document is None:
+            return "reject"
+        style = self.style
+        if version is None:
+            typed_at = self._typed_at.get(uri)
+            now = asyncio.get_running_loop().time()
+            racing = typed_at is not None and now - typed_at < style.race_seconds
+            return "reject" if racing else "apply"
+        if version == document.version or (version == 0 and not style.check_version_zero):
+            return "apply"
+        return "skip" if style.stale_versioned == "skip" else "reject"
 
     def _apply_edit(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         edit = params.edit
@@ -134,28 +302,32 @@ class EditorClient:
             )
         for uri, edits in (edit.changes or {}).items():
             groups.append((uri, None, list(edits)))
-        for uri, version, _ in groups:
-            document = self.documents.get(uri)
-            if document is None or (version is not None and version != document.version):
-                self.rejected += 1
-                return types.ApplyWorkspaceEditResult(applied=False, failure_reason="stale")
+        verdicts = [self._verdict(uri, version) for uri, version, _ in groups]
+        if "reject" in verdicts:
+            self.rejected += 1
+            return types.ApplyWorkspaceEditResult(applied=False, failure_reason="stale")
         record = AppliedEdit(
             params.label,
             asyncio.get_running_loop().time(),
             [(uri, e) for uri, _, edits in groups for e in edits],
             versioned=bool(edit.document_changes),
         )
-        for uri, _, edits in groups:
+        found = _GENERATION_LABEL.search(params.label or "")
+        origin = generation_origin(found.group(1)) if found else SERVER
+        for (uri, _, edits), verdict in zip(groups, verdicts, strict=True):
+            if verdict == "skip":
+                self.skipped += 1
+                continue
             document = self.documents[uri]
             spans = [
                 (document.offset(e.range.start), document.offset(e.range.end), e.new_text)
                 for e in edits
             ]
             changes = [
-                document.replace(start, end, text)
+                document.replace(start, end, text, origin)
                 for start, end, text in sorted(spans, key=lambda s: s[0], reverse=True)
             ]
-            self._sync(document, changes)
+            self._changed(document, changes)
         self.applied.append(record)
         for callback in self.on_edit:
             callback(record)
@@ -174,20 +346,34 @@ def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 
 async def start_editor(
-    style: str,
+    style: str | Style,
     workspace: Path,
     settings: dict[str, Any] | None = None,
     env: dict[str, str] | None = None,
     capabilities: types.ClientCapabilities | None = None,
 ) -> EditorClient:
-    """Start the real server over stdio and initialize it as editor `style` would."""
+    """Start the real server over stdio and initialize it as editor `style` would.
+
+    `style` is a `Style`, or the name of an editor whose recorded capabilities to send with
+    plain behaviour (immediate incremental sync, stale versioned edits refused).
+    """
+    if isinstance(style, str):
+        style = Style(style, style, first_version=1 if style == VSCODE.editor else 0)
     lsp = make_test_lsp_client()
-    caps = capabilities or client_capabilities(style)
-    encodings = (caps.general.position_encodings if caps.general else None) or ["utf-16"]
-    encoding = next((e for e in encodings if e in ENCODINGS), "utf-16")
-    client = EditorClient(lsp, encoding)
+    caps = capabilities or client_capabilities(style.editor)
+    if style.document_changes is not None:
+        workspace_caps = caps.workspace or types.WorkspaceClientCapabilities()
+        edit_caps = workspace_caps.workspace_edit or types.WorkspaceEditClientCapabilities()
+        caps = attrs.evolve(
+            caps,
+            workspace=attrs.evolve(
+                workspace_caps,
+                workspace_edit=attrs.evolve(edit_caps, document_changes=style.document_changes),
+            ),
+        )
+    client = EditorClient(lsp, "utf-16", style)
     await lsp.start_io(sys.executable, "-m", "gemini_lsp", env=server_env(env))
-    await lsp.initialize_session(
+    result = await lsp.initialize_session(
         types.InitializeParams(
             capabilities=caps,
             root_uri=workspace.as_uri(),
@@ -195,9 +381,11 @@ async def start_editor(
             initialization_options={"geminiLsp": settings or {}},
         )
     )
+    client.encoding = str(result.capabilities.position_encoding or "utf-16")
     return client
 
 
 async def stop_editor(client: EditorClient) -> None:
+    client.flush()
     await client.lsp.shutdown_session()
     await client.lsp.stop()

@@ -403,3 +403,18 @@ def test_pipeline_lags_only_by_indentation_and_trailing_newlines(
         out += pipeline.feed(chunk)
         if re.match(r"\n*[^\n]+\n", seen):
             assert out == expected_of(seen).rstrip("\n")
+
+
+@pytest.mark.parametrize(
+    ("chunks", "expected"),
+    [
+        (["a\n", "\n", "\n"], "a\n"),
+        (["a"], "a\n"),
+        (["a\nb", "\n"], "a\nb\n"),
+        (["\n", "\n"], ""),
+    ],
+)
+def test_single_final_newline_for_whole_line_rewrites(chunks: list[str], expected: str) -> None:
+    trimmer = FinalNewlineTrimmer(drop_final_newline=False, single=True)
+    assert "".join(trimmer.feed(c) for c in chunks) + trimmer.finish() == expected
+    assert trim_final_newline("".join(chunks), False, single=True) == expected

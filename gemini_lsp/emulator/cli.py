@@ -50,11 +50,12 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"gemini-lsp emulator: cannot load scenario: {exc}", file=sys.stderr)
             return 2
-    if not args.quiet and not logger.handlers:
+    logger.setLevel(logging.WARNING if args.quiet else logging.INFO)
+    if not args.quiet and not logger.handlers and not logging.getLogger().handlers:
+        # Run on its own (python -m gemini_lsp.emulator): nobody configured logging.
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("emulator: %(message)s"))
         logger.addHandler(handler)
-        logger.setLevel(logging.INFO)
     emulator = Emulator(
         host=args.host,
         port=args.port,

@@ -58,8 +58,8 @@ class RecordedRequest:
     disconnected_at: float | None = None
     chunks_sent: int = 0
     outcome: str = "pending"
-    _texts: list[str] = field(default_factory=list, repr=False)
-    _done: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _texts: list[str] = field(default_factory=list, init=False, repr=False)
+    _done: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
     @property
     def text_sent(self) -> str:
@@ -136,7 +136,7 @@ class Emulator:
         self._replies_lock = threading.Lock()
         self._replies: deque[Reply] = deque(replies)
         self._server: asyncio.Server | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._connections: dict[asyncio.Task[None], Connection] = {}
         self._arrived = asyncio.Condition()
 
     # -- lifecycle ---------------------------------------------------------
@@ -158,10 +158,12 @@ class Emulator:
         if server is None:
             return
         server.close()
-        tasks = list(self._connections)
-        for task in tasks:
+        connections = dict(self._connections)
+        for task in connections:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*connections, return_exceptions=True)
+        # Let the sockets really close before a caller closes the event loop.
+        await asyncio.gather(*(conn.wait_closed() for conn in connections.values()))
         await server.wait_closed()
 
     async def __aenter__(self) -> Emulator:
@@ -244,14 +246,16 @@ class Emulator:
     ) -> None:
         task = asyncio.current_task()
         assert task is not None
-        self._connections.add(task)
         conn = Connection(reader, writer)
+        self._connections[task] = conn
         try:
             while True:
                 try:
                     request = await conn.read_request()
                 except HttpProtocolError as exc:
                     logger.info("bad request from %s: %s", conn.peer, exc.message)
+                    if conn.peer_gone:
+                        break
                     body = protocol.error_body(exc.status, exc.message)
                     await conn.send_response(
                         exc.status,
@@ -265,7 +269,7 @@ class Emulator:
                 await self._exchange(conn, request)
                 if not (request.keep_alive and conn.reusable):
                     break
-        except (ConnectionError, OSError):
+        except OSError:  # ConnectionResetError and friends: the client is gone
             pass
         except asyncio.CancelledError:
             # stop() cancels connections. End normally: Python 3.11's start_server
@@ -274,7 +278,7 @@ class Emulator:
         except Exception:
             logger.exception("emulator connection failed")
         finally:
-            self._connections.discard(task)
+            self._connections.pop(task, None)
             conn.close_nowait()
 
     async def _exchange(self, conn: Connection, request: Request) -> None:
@@ -294,13 +298,13 @@ class Emulator:
             for task in (work, watch):
                 task.cancel()
             outcome, _ = await asyncio.gather(work, watch, return_exceptions=True)
-            if isinstance(outcome, ConnectionError | OSError) and record.outcome == "pending":
+            if isinstance(outcome, OSError) and record.outcome == "pending":
                 # A write failed: the client is gone, noticed before the watcher did.
                 record.disconnected_at = conn.peer_closed_at or time.monotonic()
                 record._finish("disconnected")
             record._finish("aborted")
             self._log(record)
-        if isinstance(outcome, Exception) and not isinstance(outcome, ConnectionError | OSError):
+        if isinstance(outcome, Exception) and not isinstance(outcome, OSError):
             logger.error("emulator failed to answer %s", request.path, exc_info=outcome)
             if record.status is None and conn.reusable:
                 body = protocol.error_body(500, f"gemini-lsp emulator bug: {outcome!r}")

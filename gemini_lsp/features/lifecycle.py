@@ -21,7 +21,9 @@ def setup(server: GeminiLanguageServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(params: types.InitializeParams) -> None:
         capabilities = params.capabilities
-        server.documents.encoding = server.workspace.position_encoding
+        server.documents.encoding = str(
+            server.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        )
         workspace = capabilities.workspace
         window = capabilities.window
         server.registry.link = ClientLink(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import pytest
 from google import genai
@@ -47,7 +48,19 @@ async def client(emu: Emulator) -> AsyncIterator[genai.Client]:
     await sdk.aio.aclose()
 
 
-def client_for(emu: Emulator, api_key: str = API_KEY, **options: object) -> genai.Client:
-    return genai.Client(
-        api_key=api_key, http_options=types.HttpOptions(base_url=emu.base_url, **options)
-    )
+ClientFactory = Callable[..., genai.Client]
+
+
+@pytest.fixture
+async def make_client() -> AsyncIterator[ClientFactory]:
+    """make_client(emu or base URL, api_key=..., **HttpOptions fields), closed at teardown."""
+    made: list[genai.Client] = []
+
+    def make(target: Emulator | str, api_key: str = API_KEY, **options: Any) -> genai.Client:
+        options.setdefault("base_url", target if isinstance(target, str) else target.base_url)
+        made.append(genai.Client(api_key=api_key, http_options=types.HttpOptions(**options)))
+        return made[-1]
+
+    yield make
+    for sdk in made:
+        await sdk.aio.aclose()

@@ -16,7 +16,7 @@ from google.genai import errors, types
 
 from gemini_lsp.emulator import Emulator, ErrorSpec, Reply, Usage
 
-from .conftest import API_KEY, MODEL, client_for
+from .conftest import API_KEY, MODEL, ClientFactory
 
 PROMPT = "Language: python\nFile: src/app.py\nInstruction: parse the config file"
 
@@ -103,8 +103,23 @@ async def test_generate_content_returns_one_joined_answer(
     assert emu.requests[0].chunks_sent == 2
 
 
-async def test_the_request_is_recorded_as_received(emu: Emulator) -> None:
-    client = client_for(emu, api_version="v1beta")
+async def test_an_answer_without_text_is_one_event_without_content(
+    emu: Emulator, client: genai.Client
+) -> None:
+    emu.script(Reply([], finish_reason="SAFETY"))
+    responses = [r async for r in await stream_of(client)]
+    assert len(responses) == 1
+    assert responses[0].text is None
+    assert responses[0].candidates
+    assert responses[0].candidates[0].content is None
+    assert responses[0].candidates[0].finish_reason == types.FinishReason.SAFETY
+    assert emu.requests[0].chunks_sent == 0
+
+
+async def test_the_request_is_recorded_as_received(
+    emu: Emulator, make_client: ClientFactory
+) -> None:
+    client = make_client(emu, api_version="v1beta")
     config = types.GenerateContentConfig(
         system_instruction="You write code.", temperature=0.2, max_output_tokens=512
     )
@@ -169,10 +184,12 @@ async def test_5xx_is_a_server_error(
     )
 
 
-async def test_a_wrong_api_key_is_rejected_like_google_does(emu: Emulator) -> None:
+async def test_a_wrong_api_key_is_rejected_like_google_does(
+    emu: Emulator, make_client: ClientFactory
+) -> None:
     emu.script(Reply(["scripted"]))
     with pytest.raises(errors.ClientError) as caught:
-        await collect(client_for(emu, api_key="wrong"))
+        await collect(make_client(emu, api_key="wrong"))
     assert caught.value.code == 400
     assert caught.value.details == {
         "error": {
@@ -194,10 +211,10 @@ async def test_a_wrong_api_key_is_rejected_like_google_does(emu: Emulator) -> No
     assert emu.requests[0].api_key == "wrong"
 
 
-async def test_without_a_required_key_any_key_is_accepted() -> None:
+async def test_without_a_required_key_any_key_is_accepted(make_client: ClientFactory) -> None:
     async with Emulator(first_token_ms=0, chars_per_second=0) as emu:
         emu.script(Reply(["ok"]))
-        assert await collect(client_for(emu, api_key="anything")) == ["ok"]
+        assert await collect(make_client(emu, api_key="anything")) == ["ok"]
 
 
 async def test_an_unknown_model_is_not_found(emu: Emulator, client: genai.Client) -> None:
@@ -348,8 +365,12 @@ async def test_a_chat_refinement_gets_a_visibly_revised_answer(
     assert second != first
     body = emu.requests[1].body
     assert body is not None
-    assert [turn["role"] for turn in body["contents"]] == ["user", "model", "user"]
-    assert body["contents"][1]["parts"] == [{"text": first}]
+    roles = [turn["role"] for turn in body["contents"]]
+    # The SDK's chat keeps every streamed chunk as a model turn of its own.
+    assert roles == ["user", *["model"] * (len(roles) - 2), "user"]
+    assert len(roles) - 2 == emu.requests[0].chunks_sent
+    model_turns = body["contents"][1:-1]
+    assert "".join(part["text"] for turn in model_turns for part in turn["parts"]) == first
 
 
 async def test_max_output_tokens_truncates_the_default_answer(
@@ -369,12 +390,15 @@ async def test_the_base_url_environment_variable_reaches_the_emulator(
     emu.script(Reply(["from the environment"]))
     client = genai.Client(api_key=API_KEY)
     response = await client.aio.models.generate_content(model=MODEL, contents="hi")
+    await client.aio.aclose()
     assert response.text == "from the environment"
 
 
-async def test_default_pace_follows_first_token_ms_and_chars_per_second() -> None:
+async def test_default_pace_follows_first_token_ms_and_chars_per_second(
+    make_client: ClientFactory,
+) -> None:
     async with Emulator(first_token_ms=150, chars_per_second=4000) as emu:
-        text = "".join(await collect(client_for(emu), PROMPT))
+        text = "".join(await collect(make_client(emu), PROMPT))
         record = emu.requests[0]
     assert record.first_chunk_at is not None
     assert record.finished_at is not None
@@ -394,17 +418,17 @@ async def test_streams_run_concurrently(emu: Emulator, client: genai.Client) -> 
     assert elapsed < 0.55  # one stream takes 0.3 s; two in sequence would take 0.6 s
 
 
-async def test_fast_mode_sustains_50k_characters_per_second(
+async def test_fast_mode_sustains_50k_characters_per_second_through_the_sdk(
     emu: Emulator, client: genai.Client
 ) -> None:
+    # Emulator and SDK share this process, so its CPU time is what the pair costs;
+    # unlike wall time, other processes on a busy machine cannot inflate it. (The
+    # wall-clock rate of the emulator alone is checked in test_emulator_http.)
     size = 100_000
-    rates = []
-    for _ in range(3):  # the best of a few runs: the machine may be busy
-        emu.script(Reply(text="x" * size))
-        started = time.perf_counter()
-        received = sum(len(text) for text in await collect(client))
-        rates.append(received / (time.perf_counter() - started))
-        assert received == size
-        if rates[-1] >= 50_000:
-            break
-    assert max(rates) >= 50_000, f"characters per second: {rates}"
+    emu.script(Reply(text="x" * size))
+    wall, cpu = time.perf_counter(), time.process_time()
+    received = sum(len(text) for text in await collect(client))
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    assert received == size
+    print(f"SDK + emulator: {size / cpu:,.0f} chars per CPU second, {size / wall:,.0f} per second")
+    assert size / cpu >= 50_000

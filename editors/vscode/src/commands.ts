@@ -83,7 +83,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         try {
             await client.sendRequest(ExecuteCommandRequest.type, { command: ServerCommand.revert, arguments: [argument] });
         } catch (error) {
-            log.error(`gemini.revert failed: ${String(error)}`);
+            // e.g. "no generation to revert in this document": worth telling, not a failure.
+            const message = error instanceof Error ? error.message : String(error);
+            log.warn(`gemini.revert: ${message}`);
+            void vscode.window.showInformationMessage(`Gemini: ${message.replace(/^gemini\.revert: /, '')}`);
         }
     };
 

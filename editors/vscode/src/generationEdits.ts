@@ -84,22 +84,12 @@ export class GenerationEdits implements vscode.Disposable {
     };
 
     /**
-     * Ends the undo step of a generation that has finished, so that what the user types next
-     * is undone on its own. VS Code has no "push undo stop" API: an empty replace at the end
-     * of the document carries undoStopAfter.
+     * Forgets a finished generation. No explicit undo stop is needed after it: whatever edits
+     * the document next (typing, another generation, a workspace edit) pushes its own.
      */
-    async close(which: { generation?: string; uri?: string }): Promise<void> {
+    end(which: { generation?: string; uri?: string }): void {
         for (const [key, step] of [...this.open]) {
-            const matches = which.generation ? step.generation === which.generation : key === which.uri;
-            if (!matches) continue;
-            this.open.delete(key);
-            const editor = vscode.window.visibleTextEditors.find((e) => e.document.uri.toString() === key);
-            if (!editor || editor.document.version !== step.version) continue;
-            const end = editor.document.lineAt(editor.document.lineCount - 1).range.end;
-            await editor.edit((builder) => builder.replace(new vscode.Range(end, end), ''), {
-                undoStopBefore: false,
-                undoStopAfter: true,
-            });
+            if (which.generation ? step.generation === which.generation : key === which.uri) this.open.delete(key);
         }
     }
 

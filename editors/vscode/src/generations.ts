@@ -97,7 +97,7 @@ export class Generations implements vscode.Disposable {
             generation.request.dispose();
             this.running.delete(generation);
             const result = outcome.result;
-            await this.edits.close({ generation: result?.id, uri });
+            this.edits.end({ generation: result?.id, uri });
             if (result?.id) {
                 if (uri) this.latest.set(uri, result.id);
                 this.log.info(`${command} ${result.id} ${result.status}: ${result.text.length} characters, ${result.timings?.totalMs ?? '?'} ms`);

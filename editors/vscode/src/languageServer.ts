@@ -2,7 +2,7 @@
 // through which streaming edits and generating commands reach the rest of the extension.
 import * as vscode from 'vscode';
 import { DidChangeConfigurationNotification, type Middleware } from 'vscode-languageclient';
-import { type Executable, LanguageClient, RevealOutputChannelOn, TransportKind } from 'vscode-languageclient/node';
+import { type Executable, LanguageClient, RevealOutputChannelOn } from 'vscode-languageclient/node';
 import type { ApiKey } from './apiKey';
 import { findServerCommand, ServerNotFound } from './serverCommand';
 import { SECTION, serverSettings } from './settings';
@@ -47,7 +47,7 @@ export class LanguageServer implements vscode.Disposable {
             executable = {
                 command: found.command,
                 args: found.args,
-                transport: TransportKind.stdio,
+                // No `transport`: with TransportKind.stdio the client would append --stdio.
                 options: { env: await this.apiKey.environment(), cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath },
             };
         } catch (error) {

@@ -5,6 +5,14 @@
 
 local env = vim.env
 vim.opt.runtimepath:prepend(env.GEMINI_NVIM_PLUGIN)
+
+if env.GEMINI_NVIM_AS_010 == '1' then
+  -- Take the plugin's Neovim 0.10 path (vim.lsp.start, client.request) on this 0.11.
+  local has = vim.fn.has
+  vim.fn.has = function(feature)
+    return feature == 'nvim-0.11' and 0 or has(feature)
+  end
+end
 vim.opt.swapfile = false
 vim.opt.shortmess:append('I')
 vim.opt.more = false

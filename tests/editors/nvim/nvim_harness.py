@@ -124,6 +124,16 @@ class Neovim:
         self.nvim.command(f"edit {path}")
         self.wait_for("the gemini-lsp client", lambda: self.lua("return T.attached()"))
 
+    def wait_lines(self, expected: list[str], what: str, timeout: float = 3.0) -> None:
+        """Wait until the buffer holds `expected`; on timeout, show what it holds."""
+        try:
+            self.wait_for(what, lambda: self.lines() == expected, timeout)
+        except AssertionError:
+            found = self.lines()
+            raise AssertionError(
+                f"timed out waiting for {what}:\n  expected {expected!r}\n  buffer   {found!r}"
+            ) from None
+
     def lines(self) -> list[str]:
         lines: list[str] = self.lua("return T.lines()")
         return lines

@@ -7,6 +7,7 @@ that <C-c> stops it, that one `u` removes it, that a failure says why.
 
 from __future__ import annotations
 
+import difflib
 import time
 from collections import Counter
 from pathlib import Path
@@ -39,6 +40,13 @@ def completed(record: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def assert_lines(actual: list[str], expected: list[str]) -> None:
+    """Equal buffers, or a failure that shows the whole difference."""
+    if actual != expected:
+        diff = difflib.unified_diff(expected, actual, "expected", "buffer", lineterm="")
+        pytest.fail("the buffer differs:\n" + "\n".join(diff))
+
+
 def changes_between(nv: Neovim, start: float, end: float) -> int:
     changes: list[dict[str, Any]] = nv.t("changes")
     return sum(1 for c in changes if start < c["at"] <= end)
@@ -47,9 +55,7 @@ def changes_between(nv: Neovim, start: float, end: float) -> int:
 def test_generate_at_cursor_streams_with_indentation(
     make_nvim: MakeNeovim, gemini: Emulator, tmp_path: Path
 ) -> None:
-    gemini.script(
-        Reply(["message = 'hi, ' ", "+ name\n", "print(", "message)"], chunk_delay_ms=80)
-    )
+    gemini.script(Reply(["message = 'hi, ' ", "+ name\n", "print(", "message)"], chunk_delay_ms=80))
     path = write(tmp_path / "greet.py", "def greet(name):\n    \n    return name\n")
     nv = make_nvim()
     nv.open(path)
@@ -103,7 +109,7 @@ def test_rewrite_visual_range(make_nvim: MakeNeovim, gemini: Emulator, tmp_path:
     ]
     # The rewrite is one undo step too.
     nv.nvim.input("u")
-    nv.wait_for("undo of the rewrite", lambda: nv.lines() == original)
+    nv.wait_lines(original, "one undo of the rewrite")
 
 
 GENERATED = [f"v{i:02d} = {i * 7}" for i in range(1, 41)]
@@ -162,7 +168,7 @@ def test_typing_during_the_stream_loses_nothing(
     kinds = Counter(t["kind"] for t in typed)
     for kind in ("above_char", "above_line", "inside_char", "inside_line", "below_char"):
         assert kinds[kind] >= 2, f"the timer typed too little during the stream: {kinds}"
-    assert nv.lines() == expected_after_typing(typed)
+    assert_lines(nv.lines(), expected_after_typing(typed))
 
 
 def test_ctrl_c_stops_the_stream(make_nvim: MakeNeovim, gemini: Emulator, tmp_path: Path) -> None:
@@ -224,9 +230,9 @@ def test_one_undo_removes_the_generation(
     assert changes_between(nv, started, record["at"]) >= 3, "the text came in several edits"
 
     nv.nvim.input("u")
-    nv.wait_for("one undo to remove the generation", lambda: nv.lines() == mine)
+    nv.wait_lines(mine, "one undo to remove the generation")
     nv.nvim.input("u")
-    nv.wait_for("a second undo to remove the user's edit", lambda: nv.lines() == original)
+    nv.wait_lines(original, "a second undo to remove the user's edit")
 
 
 def test_failure_shows_a_readable_message(
@@ -290,3 +296,81 @@ def test_checkhealth_and_the_command_list(make_nvim: MakeNeovim, tmp_path: Path)
     assert "ERROR" not in report, report
     assert "OK server version" in report, report
     assert "OK API key" in report, report
+
+
+def test_refine_then_revert(make_nvim: MakeNeovim, gemini: Emulator, tmp_path: Path) -> None:
+    gemini.script(
+        Reply(["limit = ", "10"], chunk_delay_ms=30),
+        Reply(["limit = ", "20  # ", "refined"], chunk_delay_ms=30),
+    )
+    path = write(tmp_path / "limit.py", "\n")
+    nv = make_nvim()
+    nv.open(path)
+
+    generate_at(nv, 1, 1, "a limit")
+    first = completed(nv.wait_done())
+    nv.wait_lines(["limit = 10"], "the generation")
+    assert nv.lua("return vim.b.gemini_lsp_last_id") == first["id"]
+
+    nv.nvim.command("GeminiRefine make it twenty")
+    second = completed(nv.wait_done(2))
+    nv.wait_lines(["limit = 20  # refined"], "the refinement")
+    assert second["id"] != first["id"]
+    assert "limit = 10" in str(gemini.requests[-1].body), "refine continues the conversation"
+
+    nv.nvim.command("GeminiRevert")
+    nv.wait_lines(["limit = 10"], "the revert of the refinement")
+    # The revert is an undo step of its own, not folded into the generation it reverts.
+    nv.nvim.input("u")
+    nv.wait_lines(["limit = 20  # refined"], "undo of the revert")
+
+
+def test_neovim_010_path(make_nvim: MakeNeovim, gemini: Emulator, tmp_path: Path) -> None:
+    """The plugin's path for Neovim 0.10 (vim.lsp.start, client.request), run on 0.11."""
+    gemini.script(Reply(["print(", "'0.10')"], chunk_delay_ms=30))
+    path = write(tmp_path / "old.py", "\n")
+    nv = make_nvim(as_010=True)
+    nv.open(path)
+    assert not nv.lua("return vim.lsp.is_enabled('gemini_lsp')"), "vim.lsp.enable was used"
+    assert nv.lua("return #vim.api.nvim_get_autocmds({ group = 'gemini_lsp.start' })") == 1
+
+    generate_at(nv, 1, 1, "print the version")
+    completed(nv.wait_done())
+    nv.wait_lines(["print('0.10')"], "the generation")
+
+
+def test_code_action_command_asks_for_the_instruction(
+    make_nvim: MakeNeovim, gemini: Emulator, tmp_path: Path
+) -> None:
+    """A code action's command without `prompt` but with `promptRequest`: the plugin asks
+    (vim.ui.input), adds the answer as `prompt` and runs it like :Gemini. Code actions
+    reach the plugin through client:exec_cmd, as vim.lsp.buf.code_action() calls it."""
+    gemini.script(Reply(['"""Add two numbers."""'], chunk_delay_ms=30))
+    path = write(tmp_path / "doc.py", "def add(a, b):\n    \n    return a + b\n")
+    nv = make_nvim()
+    nv.open(path)
+    nv.lua(
+        """
+        T.questions = {}
+        vim.ui.input = function(opts, on_confirm)
+          table.insert(T.questions, opts.prompt)
+          on_confirm('write the docstring')
+        end
+        local client = T.client()
+        client:exec_cmd({
+          title = 'Gemini: document this function',
+          command = 'gemini.generate',
+          arguments = { {
+            textDocument = { uri = vim.uri_from_bufnr(0) },
+            position = { line = 1, character = 4 },
+            promptRequest = 'What should the docstring say?',
+          } },
+        }, { bufnr = vim.api.nvim_get_current_buf() })
+        """
+    )
+    completed(nv.wait_done())
+    nv.wait_lines(
+        ["def add(a, b):", '    """Add two numbers."""', "    return a + b"], "the docstring"
+    )
+    assert nv.t("questions") == ["What should the docstring say? "]
+    assert "write the docstring" in str(gemini.requests[-1].body)

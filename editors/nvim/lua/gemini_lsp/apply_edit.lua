@@ -5,8 +5,10 @@
 --   re-plans it; Neovim's default prints a message, skips it and answers `applied = true`.
 -- * The edits of one generation (same label, "Gemini generation g3") form one undo step:
 --   an edit joins the previous one when nothing else changed the buffer in between, so the
---   user's own changes always keep their own undo steps. The default handler also prints
---   every label; streaming sends hundreds of them.
+--   user's own changes always keep their own undo steps. When the generation's request is
+--   answered its group is sealed (seal()): a later edit with its label, such as a revert,
+--   is a step of its own. The default handler also prints every label; streaming sends
+--   hundreds of them.
 
 local M = {}
 
@@ -81,7 +83,7 @@ local function join_undo(bufnr, label)
   end
   -- E790 after an undo: then this edit simply starts a new step.
   pcall(vim.api.nvim_buf_call, bufnr, function()
-    -- MUTATION vim.cmd("silent! undojoin")
+    vim.cmd('silent! undojoin')
   end)
 end
 
@@ -90,6 +92,17 @@ end
 ---@return boolean
 function M.is_generation(label)
   return type(label) == 'string' and label:match('^Gemini generation ') ~= nil
+end
+
+--- End the undo group of a generation that has ended (a later edit with its label, such
+--- as a revert, is an undo step of its own). Without an id, end every group of the buffer.
+---@param bufnr integer
+---@param id? string
+function M.seal(bufnr, id)
+  local prev = last_edit[bufnr]
+  if prev and (id == nil or prev.label == 'Gemini generation ' .. id) then
+    last_edit[bufnr] = nil
+  end
 end
 
 --- Apply an edit, grouping the edits of one generation into one undo step.

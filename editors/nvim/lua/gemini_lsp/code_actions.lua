@@ -35,6 +35,7 @@ local function run(command, ctx)
         return
       end
       argument.prompt = input
+      argument.promptRequest = nil -- the server checks arguments strictly
       send()
     end)
   else

@@ -81,6 +81,8 @@ end
 ---@param result table?
 ---@param bufnr integer
 local function report(command, err, result, bufnr)
+  local id = type(result) == 'table' and result.id or nil
+  require('gemini_lsp.apply_edit').seal(bufnr, id)
   if err then
     if err.code ~= REQUEST_CANCELLED then
       messages.error(err.message or ('%s failed'):format(command))

@@ -1,0 +1,173 @@
+"""What every measurement shares: the emulator process, the baseline SDK, warm servers,
+and one run of a scripted stream through either side."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import re
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .baseline import RawSdk, Stream
+from .client import Document, LeanClient, Response
+from .emulator_proc import API_KEY, EmulatorProcess
+from .styles import Style
+
+PROMPT = "Write the next lines"
+DOCUMENT = "# benchmark\n\n"  # generation goes on the blank line 1
+_MARKER = re.compile(r"c(\d{5}) =")
+
+
+def chunk_texts(count: int, width: int = 40) -> list[str]:
+    """Distinct lines of code; each starts with a marker that tells which chunk it was."""
+    lines = []
+    for i in range(count):
+        head = f"c{i:05d} = {i}  # "
+        lines.append(head + "x" * max(width - len(head) - 1, 0) + "\n")
+    return lines
+
+
+def reply(chunks: list[str], pace_ms: float, first_ms: float | None = None) -> dict[str, Any]:
+    """A scripted reply in the emulator's scenario form."""
+    return {
+        "chunks": chunks,
+        "chunkDelayMs": pace_ms,
+        "firstChunkDelayMs": pace_ms if first_ms is None else first_ms,
+    }
+
+
+def marker_times(pieces: list[tuple[float, str]]) -> dict[int, float]:
+    """When each chunk's marker was first seen, from (time, text) pieces in order."""
+    seen: dict[int, float] = {}
+    text = ""
+    for at, piece in pieces:
+        scan_from = max(len(text) - 8, 0)  # a marker may straddle two pieces
+        text += piece
+        for match in _MARKER.finditer(text, scan_from):
+            seen.setdefault(int(match.group(1)), at)
+    return seen
+
+
+@dataclass
+class ServerRun:
+    sent_at: float  # executeCommand written to the server
+    response: Response
+    document: Document
+    request: dict[str, Any]  # the emulator's record of the model call
+
+    @property
+    def received_at(self) -> float:
+        return float(self.request["receivedAt"])
+
+    def chunk_times(self) -> dict[int, float]:
+        return marker_times([(e.received_at, e.text) for e in self.document.edits])
+
+    @property
+    def first_edit_at(self) -> float:
+        return self.document.edits[0].received_at
+
+    @property
+    def last_edit_at(self) -> float:
+        return self.document.edits[-1].applied_at
+
+
+@dataclass
+class BaselineRun:
+    stream: Stream
+    request: dict[str, Any]
+
+    @property
+    def received_at(self) -> float:
+        return float(self.request["receivedAt"])
+
+    def chunk_times(self) -> dict[int, float]:
+        return marker_times(list(zip(self.stream.chunk_times, self.stream.texts, strict=True)))
+
+
+def server_env() -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL")
+    }
+    env["GEMINI_API_KEY"] = API_KEY
+    return env
+
+
+class Harness:
+    def __init__(self) -> None:
+        self.emulator = EmulatorProcess()
+        self.sdk: RawSdk | None = None
+        self.workspace = Path(tempfile.mkdtemp(prefix="gemini-lsp-bench-"))
+        self._servers: dict[str, LeanClient] = {}
+        self._uris = itertools.count(1)
+
+    async def __aenter__(self) -> Harness:
+        base_url = await self.emulator.start()
+        self.sdk = RawSdk(base_url, API_KEY)
+        # Its first call pays for lazy imports and a connection, as the server's does.
+        for _ in range(2):
+            await self.baseline_run(reply(chunk_texts(3), 0, 0))
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for client in self._servers.values():
+            await client.shutdown()
+        if self.sdk is not None:
+            await self.sdk.close()
+        await self.emulator.stop()
+
+    def settings(self) -> dict[str, Any]:
+        # 32 at once is the concurrency figure; the default maxConcurrent (4) would queue them.
+        return {"baseUrl": self.emulator.base_url, "maxConcurrent": 64}
+
+    def new_uri(self) -> str:
+        return (self.workspace / f"doc{next(self._uris)}.py").as_uri()
+
+    async def server(self, style: Style) -> LeanClient:
+        """A started, initialized and warmed-up server for `style` (one per style)."""
+        client = self._servers.get(style.name)
+        if client is None:
+            client = LeanClient(style, self.settings())
+            await client.spawn(server_env())
+            await client.initialize(self.workspace.as_uri())
+            self._servers[style.name] = client
+            # The first generation pays for importing the SDK and opening a connection.
+            for _ in range(2):
+                await self.server_run(client, reply(chunk_texts(3), 0, 0))
+        return client
+
+    async def stop_server(self, style: Style) -> None:
+        client = self._servers.pop(style.name, None)
+        if client is not None:
+            await client.shutdown()
+
+    async def server_run(self, client: LeanClient, scripted: Mapping[str, Any]) -> ServerRun:
+        await self.emulator.script(scripted)
+        index = await self.emulator.count()
+        document = client.open(self.new_uri(), DOCUMENT)
+        sent_at = time.monotonic()
+        response = await client.generate(document, 1, PROMPT)
+        if response.error is not None:
+            raise RuntimeError(f"generation failed: {response.error} {client.messages}")
+        client.close(document)
+        request = await self.emulator.wait_done(index)
+        return ServerRun(sent_at, response, document, request)
+
+    async def baseline_run(self, scripted: Mapping[str, Any]) -> BaselineRun:
+        assert self.sdk is not None
+        await self.emulator.script(scripted)
+        index = await self.emulator.count()
+        stream = await self.sdk.stream(PROMPT)
+        request = await self.emulator.wait_done(index)
+        return BaselineRun(stream, request)
+
+    async def settle(self) -> None:
+        """A moment for stragglers (closing sockets, late notifications) between phases."""
+        await asyncio.sleep(0.05)

@@ -1,0 +1,48 @@
+"""How much of everything a run measures: the full suite, and a quick one for the smoke test."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Sizes:
+    # Paced streams: per-chunk overhead and time to first edit. 20 ms apart, every chunk
+    # travels alone, so its own latency is visible.
+    paced_chunks: int = 40
+    pace_ms: float = 20.0
+    paced_pairs: int = 5
+    # The emulator as fast as it can go, for throughput.
+    fast_chunks: int = 1500
+    fast_chunk_chars: int = 100
+    fast_pairs: int = 5
+    # Cancellation: a stream long enough never to end before the cancel.
+    cancel_runs: int = 40
+    cancel_pace_ms: float = 10.0
+    # Concurrency: generations at once, each a paced stream of about a second.
+    concurrent: int = 32
+    concurrent_chunks: int = 40
+    concurrent_pace_ms: float = 25.0
+    concurrent_reps: int = 3
+    # Start-up: fresh processes, alternated with the framework-import floor.
+    startup_reps: int = 5
+    startup_warmups: int = 1  # rounds not counted: the first start reads every file from disk
+    # Large documents (benchmarks/large_document.py), when it is there.
+    large_document: bool = True
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    paced_chunks=5,
+    pace_ms=5.0,
+    paced_pairs=1,
+    fast_chunks=50,
+    fast_pairs=1,
+    cancel_runs=3,
+    concurrent=3,
+    concurrent_chunks=5,
+    concurrent_pace_ms=5.0,
+    concurrent_reps=1,
+    startup_reps=1,
+    startup_warmups=0,
+)

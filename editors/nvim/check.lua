@@ -1,0 +1,43 @@
+-- `make nvim-check`: this Neovim is recent enough and every module of the plugin loads.
+-- Run with `nvim --headless --clean --cmd 'set rtp^=editors/nvim' -l editors/nvim/check.lua`.
+
+assert(vim.fn.has('nvim-0.10') == 1, 'Neovim 0.10+ is needed, this is ' .. tostring(vim.version()))
+
+local root = vim.fs.dirname(debug.getinfo(1, 'S').source:sub(2))
+local failures = {}
+for name, kind in vim.fs.dir(root, { depth = 4 }) do
+  if kind == 'file' and name:match('%.lua$') then
+    local chunk, err = loadfile(vim.fs.joinpath(root, name))
+    if not chunk then
+      failures[#failures + 1] = err
+    end
+  end
+end
+for _, module in ipairs({
+  'gemini_lsp',
+  'gemini_lsp.apply_edit',
+  'gemini_lsp.cancel_key',
+  'gemini_lsp.client',
+  'gemini_lsp.code_actions',
+  'gemini_lsp.commands',
+  'gemini_lsp.config',
+  'gemini_lsp.generations',
+  'gemini_lsp.health',
+  'gemini_lsp.messages',
+  'gemini_lsp.progress',
+}) do
+  local ok, err = pcall(require, module)
+  if not ok then
+    failures[#failures + 1] = err
+  end
+end
+local ok, err = pcall(require('gemini_lsp.config').lsp_config)
+if not ok then
+  failures[#failures + 1] = err
+end
+
+if #failures > 0 then
+  io.stderr:write(table.concat(failures, '\n') .. '\n')
+  os.exit(1)
+end
+io.stdout:write(('gemini_lsp: plugin loads in Neovim %s\n'):format(tostring(vim.version())))

@@ -1,0 +1,77 @@
+"""Small helpers for end-to-end tests against the real server and the emulator."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from gemini_lsp.emulator import Emulator
+from tests.clients import ClientDocument, EditorClient, start_editor, stop_editor
+from tests.conftest import API_KEY
+
+STYLES = ["visual-studio-code", "neovim"]
+
+
+@asynccontextmanager
+async def editor(
+    style: str, workspace: Path, emulator: Emulator, **settings: Any
+) -> AsyncIterator[EditorClient]:
+    client = await start_editor(
+        style,
+        workspace,
+        {"baseUrl": emulator.base_url, **settings},
+        env={"GEMINI_API_KEY": API_KEY},
+    )
+    try:
+        yield client
+    finally:
+        await stop_editor(client)
+
+
+def generate_args(doc: ClientDocument, offset: int, prompt: str = "write it") -> dict[str, Any]:
+    position = doc.position(offset)
+    return {
+        "textDocument": {"uri": doc.uri},
+        "position": {"line": position.line, "character": position.character},
+        "prompt": prompt,
+    }
+
+
+def edit_args(doc: ClientDocument, start: int, end: int, prompt: str = "rewrite") -> dict[str, Any]:
+    a, b = doc.position(start), doc.position(end)
+    return {
+        "textDocument": {"uri": doc.uri},
+        "range": {
+            "start": {"line": a.line, "character": a.character},
+            "end": {"line": b.line, "character": b.character},
+        },
+        "prompt": prompt,
+    }
+
+
+async def execute(
+    client: EditorClient, command: str, argument: dict[str, Any], **params: Any
+) -> Any:
+    return await client.lsp.workspace_execute_command_async(
+        types.ExecuteCommandParams(command, [argument], **params)
+    )
+
+
+async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.005)
+
+
+def progress_kinds(client: EditorClient) -> dict[Any, list[str]]:
+    return {
+        token: [report.kind for report in reports]
+        for token, reports in client.lsp.progress_reports.items()
+    }

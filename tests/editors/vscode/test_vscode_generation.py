@@ -1,0 +1,237 @@
+"""Gemini in real VS Code (code-server + Chromium), against the emulator.
+
+Each test does what a person does — palette, keyboard, Escape, Ctrl+Z — and checks what a
+person would see: the screen while it streams, and the file on disk once saved.
+"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from vscode_harness import OpenVSCode
+
+from gemini_lsp.emulator import EmulatorThread, ErrorSpec, Reply
+
+pytestmark = pytest.mark.editor
+
+ORIGINAL = "import math\n\n\ndef area(r):\n    return math.pi * r * r\n"
+
+# Streamed one line at a time, slowly enough (≈ 4 s in all) to watch and to type over.
+CIRCUMFERENCE = [
+    "def circumference(r):\n",
+    '    """The length of the circle of radius r."""\n',
+    "    if r < 0:\n",
+    '        raise ValueError("r must not be negative")\n',
+    "    return 2 * math.pi * r\n",
+    "\n",
+    "\n",
+    "def diameter(r):\n",
+    '    """Twice the radius."""\n',
+    "    return 2 * r\n",
+]
+GENERATED = "".join(CIRCUMFERENCE)
+CHUNK_DELAY_MS = 350
+
+GENERATE = "Gemini: Generate at Cursor…"
+REWRITE = "Gemini: Rewrite Selection…"
+
+
+def slow_reply(chunks: list[str] = CIRCUMFERENCE, delay_ms: float = CHUNK_DELAY_MS) -> Reply:
+    return Reply(chunks, chunk_delay_ms=delay_ms, first_chunk_delay_ms=delay_ms)
+
+
+def test_generate_at_cursor_streams_with_progress(
+    open_vscode: OpenVSCode, emulator: EmulatorThread
+) -> None:
+    emulator.script(slow_reply())
+    vscode = open_vscode({"geometry.py": ORIGINAL})
+    path = vscode.workspace / "geometry.py"
+    vscode.open("geometry.py")
+    vscode.goto(3, 1)  # the second blank line, above `def area`
+
+    vscode.command(GENERATE, answer="Write circumference and diameter")
+
+    # Mid-stream: the first lines are on screen, the last are not, the status bar says so.
+    screen = vscode.wait_editor_text(CIRCUMFERENCE[1].strip())
+    status = vscode.wait_status(r"^\[generating\] Gemini")
+    screenshot = vscode.screenshot("mid-stream")
+    assert "def diameter" not in screen, "the whole answer arrived at once: no streaming seen"
+    assert screenshot.exists()
+
+    final_status = vscode.wait_idle()
+    vscode.save()
+    # The block takes the place of the blank line it was asked on.
+    assert (
+        path.read_text()
+        == "import math\n\n" + GENERATED + "def area(r):\n    return math.pi * r * r\n"
+    )
+    assert status.startswith("[generating] Gemini")
+    assert "Gemini" in final_status
+    request = emulator.emulator.requests[-1]
+    assert request.outcome == "completed"
+    assert "Write circumference and diameter" in str(request.body)
+
+
+def test_typing_while_it_streams_loses_and_misplaces_nothing(
+    open_vscode: OpenVSCode, emulator: EmulatorThread
+) -> None:
+    emulator.script(slow_reply())
+    vscode = open_vscode({"geometry.py": ORIGINAL})
+    vscode.open("geometry.py")
+    vscode.goto(3, 1)
+    vscode.command(GENERATE, answer="Write circumference and diameter")
+    vscode.wait_editor_text(CIRCUMFERENCE[0].strip())
+
+    # A person keeps working above and below while the text streams in between.
+    vscode.press("Control+Home")
+    vscode.type("# typed above while Gemini writes\n", delay_ms=25)
+    vscode.press("Control+End")
+    vscode.type("# typed below, also while it writes", delay_ms=25)
+    request = emulator.emulator.requests[-1]
+    assert request.outcome == "pending", "the stream ended before the typing: no overlap tested"
+
+    vscode.wait_idle()
+    vscode.save()
+    assert (vscode.workspace / "geometry.py").read_text() == (
+        "# typed above while Gemini writes\n"
+        "import math\n\n" + GENERATED + "def area(r):\n    return math.pi * r * r\n"
+        "# typed below, also while it writes"
+    )
+    assert request.outcome == "completed"
+
+
+LONG = [f"    total += {i}  # step {i} of a long answer\n" for i in range(40)]
+
+
+def test_escape_stops_it_within_a_second(open_vscode: OpenVSCode, emulator: EmulatorThread) -> None:
+    emulator.script(Reply(LONG, chunk_delay_ms=250, first_chunk_delay_ms=250))
+    vscode = open_vscode({"sum.py": "def total_of_steps():\n    total = 0\n\n    return total\n"})
+    path = vscode.workspace / "sum.py"
+    vscode.open("sum.py")
+    vscode.goto(3, 1)
+    vscode.command(GENERATE, answer="Add the steps")
+    vscode.wait_editor_text("step 2 of")
+    vscode.wait_status(r"^\[generating\]")
+
+    pressed = time.monotonic()
+    vscode.press("Escape")
+    request = emulator.emulator.requests[-1]
+    disconnected = emulator.wait_for_disconnect(request, timeout=5)
+    assert disconnected - pressed < 1.0, f"the stream stayed open {disconnected - pressed:.2f} s"
+    vscode.wait_idle(timeout=2)
+
+    # Nothing arrives afterwards: the screen does not change, and the partial text stays.
+    after_cancel = vscode.editor_text()
+    time.sleep(1.5)
+    assert vscode.editor_text() == after_cancel
+    vscode.save()
+    text = path.read_text()
+    head, tail = "def total_of_steps():\n    total = 0\n", "\n    return total\n"
+    assert text.startswith(head) and text.endswith(tail), text
+    partial = text[len(head) : -len(tail)]
+    assert partial and "".join(LONG).startswith(partial.rstrip("\n")), partial
+    assert request.chunks_sent < len(LONG)
+    assert partial.count("\n") <= request.chunks_sent
+    assert len(emulator.emulator.requests) == 1
+
+
+def test_rewrite_selection(open_vscode: OpenVSCode, emulator: EmulatorThread) -> None:
+    rewritten = [
+        "def area(r: float) -> float:\n",
+        '    """The area of the circle of radius r."""\n',
+        "    return math.pi * r**2\n",
+    ]
+    emulator.script(slow_reply(rewritten, delay_ms=600))
+    vscode = open_vscode({"geometry.py": ORIGINAL})
+    vscode.open("geometry.py")
+    vscode.select_lines(4, 5)
+    vscode.command(REWRITE, answer="Add type hints and a docstring")
+
+    # While it streams, the original stays; once complete it is replaced in one edit.
+    screen = vscode.wait_editor_text("def area(r: float)")
+    assert "return math.pi * r * r" in screen
+    vscode.wait_idle()
+    vscode.save()
+    assert (vscode.workspace / "geometry.py").read_text() == "import math\n\n\n" + "".join(
+        rewritten
+    )
+    request = emulator.emulator.requests[-1]
+    assert "return math.pi * r * r" in str(request.body), "the selection was not sent"
+
+
+def test_one_undo_restores_the_file(open_vscode: OpenVSCode, emulator: EmulatorThread) -> None:
+    emulator.script(slow_reply(delay_ms=120))
+    vscode = open_vscode({"geometry.py": ORIGINAL})
+    path = vscode.workspace / "geometry.py"
+    vscode.open("geometry.py")
+    vscode.goto(3, 1)
+    vscode.command(GENERATE, answer="Write circumference and diameter")
+    vscode.wait_editor_text("def diameter")
+    vscode.wait_idle()
+    vscode.save()
+    generated = path.read_text()
+    assert GENERATED in generated
+    # What the person types next is an undo step of its own, not part of the generation.
+    vscode.press("Control+End")
+    vscode.type("xyz")
+
+    vscode.press("Control+Z")
+    vscode.save()
+    assert path.read_text() == generated
+    vscode.press("Control+Z")
+    vscode.save()
+    assert path.read_text() == ORIGINAL
+    # and redo brings the whole generation back, also in one step
+    vscode.press("Control+Shift+Z")
+    vscode.save()
+    assert path.read_text() == generated
+
+
+def test_revert_removes_the_generation_after_other_edits(
+    open_vscode: OpenVSCode, emulator: EmulatorThread
+) -> None:
+    emulator.script(slow_reply(delay_ms=100))
+    vscode = open_vscode({"geometry.py": ORIGINAL})
+    path = vscode.workspace / "geometry.py"
+    vscode.open("geometry.py")
+    vscode.goto(3, 1)
+    vscode.command(GENERATE, answer="Write circumference and diameter")
+    vscode.wait_editor_text("def diameter")
+    vscode.wait_idle()
+    vscode.press("Control+Home")
+    vscode.type("# a note written afterwards\n")
+
+    # Undo would take the note first; Revert takes exactly the generation.
+    vscode.command("Gemini: Revert Last Generation")
+    vscode.call("waitEditorTextGone", text="def circumference")
+    vscode.save()
+    assert path.read_text() == "# a note written afterwards\n" + ORIGINAL
+
+
+def test_missing_server_gives_an_actionable_error(open_vscode: OpenVSCode) -> None:
+    vscode = open_vscode(
+        {"geometry.py": ORIGINAL},
+        settings={"geminiLsp.server.command": None, "geminiLsp.server.python": "/nowhere/python3"},
+    )
+    message = vscode.wait_notification(r"geminiLsp\.server\.python", timeout=30)
+    assert "/nowhere/python3" in message
+    assert "pip install gemini-lsp" in message
+
+
+def test_quota_error_shows_a_readable_notification(
+    open_vscode: OpenVSCode, emulator: EmulatorThread
+) -> None:
+    emulator.script(Reply(error=ErrorSpec(code=429, retry_delay="1s")))
+    vscode = open_vscode({"geometry.py": ORIGINAL}, settings={"geminiLsp.retries": 0})
+    vscode.open("geometry.py")
+    vscode.goto(3, 1)
+    vscode.command(GENERATE, answer="Write circumference")
+
+    message = vscode.wait_notification(r"quota")
+    vscode.screenshot("quota")
+    assert "429" in message or "quota" in message.lower()
+    for noise in ("Traceback", "{", "Request workspace/executeCommand failed"):
+        assert noise not in message, message
+    assert vscode.wait_status("failed", timeout=5)
+    assert (vscode.workspace / "geometry.py").read_text() == ORIGINAL
