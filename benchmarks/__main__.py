@@ -27,10 +27,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.monotonic()
     _, table_text = asyncio.run(run(args.quick, args.out, args.only or list(GROUPS)))
     print(table_text)
+    load = os.getloadavg()
     print(
-        f"\nload average {' '.join(f'{v:.2f}' for v in os.getloadavg())}; "
+        f"\nload average {' '.join(f'{v:.2f}' for v in load)} on {os.cpu_count()} CPUs; "
         f"{time.monotonic() - started:.0f} s; JSON in {args.out}"
     )
+    if load[1] > (os.cpu_count() or 1):
+        # Ratios hold up on a busy machine; tails (p95, p99) and absolute times do not.
+        print("warning: the machine was busy during this run; read the tails with care")
     return 0
 
 

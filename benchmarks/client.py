@@ -20,7 +20,6 @@ from typing import Any
 
 from .styles import Style
 
-
 SERVER = (sys.executable, "-m", "gemini_lsp")
 
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from .baseline import RawSdk, Stream
 from .client import Document, LeanClient, Response
+from .cpu import own_cpu_s, process_cpu_s
 from .emulator_proc import API_KEY, EmulatorProcess
 from .styles import Style
 
@@ -60,6 +61,7 @@ class ServerRun:
     response: Response
     document: Document
     request: dict[str, Any]  # the emulator's record of the model call
+    cpu_seconds: float  # the server process's, during the run
 
     @property
     def received_at(self) -> float:
@@ -81,6 +83,7 @@ class ServerRun:
 class BaselineRun:
     stream: Stream
     request: dict[str, Any]
+    cpu_seconds: float  # this process's, during the run
 
     @property
     def received_at(self) -> float:
@@ -152,21 +155,26 @@ class Harness:
         await self.emulator.script(scripted)
         index = await self.emulator.count()
         document = client.open(self.new_uri(), DOCUMENT)
+        assert client.proc is not None
+        cpu = process_cpu_s(client.proc.pid)
         sent_at = time.monotonic()
         response = await client.generate(document, 1, PROMPT)
+        cpu = process_cpu_s(client.proc.pid) - cpu
         if response.error is not None:
             raise RuntimeError(f"generation failed: {response.error} {client.messages}")
         client.close(document)
         request = await self.emulator.wait_done(index)
-        return ServerRun(sent_at, response, document, request)
+        return ServerRun(sent_at, response, document, request, cpu)
 
     async def baseline_run(self, scripted: Mapping[str, Any]) -> BaselineRun:
         assert self.sdk is not None
         await self.emulator.script(scripted)
         index = await self.emulator.count()
+        cpu = own_cpu_s()
         stream = await self.sdk.stream(PROMPT)
+        cpu = own_cpu_s() - cpu
         request = await self.emulator.wait_done(index)
-        return BaselineRun(stream, request)
+        return BaselineRun(stream, request, cpu)
 
     async def settle(self) -> None:
         """A moment for stragglers (closing sockets, late notifications) between phases."""

@@ -94,6 +94,8 @@ async def throughput(harness: Harness, style: Style, sizes: Sizes) -> Figure:
     ratios = [s / b for s, b in zip(server_s, base_s, strict=True)]
     wrong = sum(run.document.text != expected for _, run in pairs)
     edits = [len(run.document.edits) for _, run in pairs]
+    server_cpu = ms(median([run.cpu_seconds for _, run in pairs])) / len(chunks)
+    sdk_cpu = ms(median([base.cpu_seconds for base, _ in pairs])) / len(chunks)
     return Figure(
         "throughput_ratio",
         "Throughput: time to last edit / SDK stream",
@@ -101,8 +103,10 @@ async def throughput(harness: Harness, style: Style, sizes: Sizes) -> Figure:
         median(ratios),
         "x",
         1.05,
-        server=f"{ms(median(server_s)):.0f} ms; {median(edits):.0f} edits/run",
-        baseline=f"{ms(median(base_s)):.0f} ms, {chars / median(base_s) / 1000:.0f}k chars/s",
+        server=f"{ms(median(server_s)):.0f} ms, {median(edits):.0f} edits; "
+        f"CPU {server_cpu:.2f} ms/chunk",
+        baseline=f"{ms(median(base_s)):.0f} ms, {chars / median(base_s) / 1000:.0f}k chars/s; "
+        f"CPU {sdk_cpu:.2f} ms/chunk",
         details={
             "chars": chars,
             "chunks": len(chunks),
@@ -110,5 +114,7 @@ async def throughput(harness: Harness, style: Style, sizes: Sizes) -> Figure:
             "baseline_ms": [ms(b) for b in base_s],
             "baseline_chars_per_s": chars / median(base_s),
             "documents_wrong": wrong,
+            "server_cpu_ms_per_chunk": server_cpu,
+            "sdk_cpu_ms_per_chunk": sdk_cpu,
         },
     )

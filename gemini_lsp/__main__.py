@@ -11,6 +11,22 @@ from . import __version__
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class RedactingFormatter(logging.Formatter):
+    """Masks every API key the server has seen, wherever it would appear: pygls logs whole
+    messages at DEBUG, `initializationOptions` and `workspace/configuration` included."""
+
+    def __init__(self, fmt: str, secrets: set[str]) -> None:
+        super().__init__(fmt)
+        self.secrets = secrets
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        for secret in self.secrets:
+            if len(secret) >= 6:
+                text = text.replace(secret, "***")
+        return text
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gemini-lsp",
@@ -20,7 +36,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gemini-lsp {__version__}")
     parser.add_argument("--tcp", action="store_true", help="serve over TCP instead of stdio")
     parser.add_argument("--host", default="127.0.0.1", help="TCP address (default: loopback)")
-    parser.add_argument("--port", type=int, default=2087, help="TCP port (default: 2087)")
+    parser.add_argument(
+        "--port", type=int, default=2087, help="TCP port (default: 2087; 0 picks a free one)"
+    )
     parser.add_argument("--log-file", help="write logs to this file (default: stderr)")
     parser.add_argument(
         "--log-level",
@@ -53,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     handler: logging.Handler = (
         logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
     )
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    secrets: set[str] = set()
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets))
     logging.basicConfig(level=args.log_level, handlers=[handler])
     if args.log_level != "DEBUG":
         # pygls logs every message at INFO: that is a trace, not a log.
@@ -69,12 +88,12 @@ def main(argv: list[str] | None = None) -> int:
         return emulator_cli.run(args)
     from .server import create_server
 
-    server = create_server()
+    server = create_server(secrets)
     if args.tcp:
         server.start_tcp(args.host, args.port)
     else:
         server.start_io()
-    return 0
+    return server.exit_code
 
 
 if __name__ == "__main__":

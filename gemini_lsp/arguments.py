@@ -32,18 +32,21 @@ class DocumentRef:
 class GenerateArgs:
     text_document: DocumentRef
     position: types.Position
-    prompt: str
+    prompt: str | None = None
     attachments: list[str] = attrs.Factory(list)
     model: str | None = None
+    # Set by a code action that needs an instruction: the question the editor should ask.
+    prompt_request: str | None = None
 
 
 @attrs.define
 class EditArgs:
     text_document: DocumentRef
     range: types.Range
-    prompt: str
+    prompt: str | None = None
     attachments: list[str] = attrs.Factory(list)
     model: str | None = None
+    prompt_request: str | None = None
 
 
 @attrs.define
@@ -132,12 +135,19 @@ def _camel_path(message: str) -> str:
 
 def _check(command: str, value: object) -> None:
     prompt = getattr(value, "prompt", None)
+    if prompt is None and hasattr(value, "prompt"):
+        question = getattr(value, "prompt_request", None)
+        asked = f" (ask the user: {question!r})" if question else ""
+        raise JsonRpcInvalidParams(f"{command}: prompt is required{asked}")
     if prompt is not None and not prompt.strip():
         raise JsonRpcInvalidParams(f"{command}: prompt must not be empty")
     if prompt is not None and len(prompt) > MAX_PROMPT_CHARS:
         raise JsonRpcInvalidParams(
             f"{command}: prompt is {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}"
         )
+    model = getattr(value, "model", None)
+    if model is not None and re.fullmatch(r"[A-Za-z0-9._/-]+", model) is None:
+        raise JsonRpcInvalidParams(f"{command}: model {model!r} is not a model name")
     position = getattr(value, "position", None)
     if position is not None and (position.line < 0 or position.character < 0):
         raise JsonRpcInvalidParams(f"{command}: position must not be negative")

@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import logging
+import os
 import random
 import re
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
@@ -28,6 +31,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 RETRYABLE_CODES = frozenset({408, 429, 500, 502, 503, 504})
+# A server that asks for a longer wait than this gets a failure that says so, at once,
+# rather than a generation that sits silently for minutes.
+MAX_RETRY_WAIT = 30.0
+# The SDK's own key variables (the key may come from them rather than the settings).
+KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 
 
 class GenerationFailedError(Exception):
@@ -55,8 +63,9 @@ class ModelCall:
     """Everything one call needs: the turns so far, the instruction and the options."""
 
     model: str
-    # Earlier turns as genai Content objects, then the new user turn (text or parts).
-    contents: list[Any]
+    # The conversation as genai content dicts (`{"role", "parts"}`); the last is the new
+    # user turn.
+    contents: list[dict[str, Any]]
     system_instruction: str
     settings: Settings
 
@@ -69,14 +78,32 @@ def preload() -> None:
     import google.genai  # noqa: F401
 
 
+@attrs.define(eq=False)
+class Connection:
+    """An SDK client and the HTTP client under it, for one set of connection settings."""
+
+    key: tuple[Any, ...]
+    client: genai.Client
+    http: Any  # httpx2.AsyncClient, imported lazily
+    users: int = 0
+    retired: bool = False
+
+
 class GeminiBackend:
-    """The SDK client for the current settings, rebuilt when they change."""
+    """The SDK client for the current settings, rebuilt when they change.
+
+    A client replaced by new settings is closed once the streams using it have ended, so
+    that changing settings all day leaves no connection pools behind.
+    """
 
     def __init__(self) -> None:
-        self._client: genai.Client | None = None
-        self._client_key: tuple[Any, ...] | None = None
+        self._current: Connection | None = None
+        self._closing: set[asyncio.Task[None]] = set()
 
     def client(self, settings: Settings) -> genai.Client:
+        return self._connection(settings).client
+
+    def _connection(self, settings: Settings) -> Connection:
         key = (
             settings.api_key,
             settings.vertexai,
@@ -85,36 +112,87 @@ class GeminiBackend:
             settings.base_url,
             settings.timeout_seconds,
         )
-        if self._client is None or key != self._client_key:
-            self._client = _make_client(settings)
-            self._client_key = key
-        return self._client
+        current = self._current
+        if current is not None and key == current.key:
+            return current
+        client, http = _make_client(settings)
+        self._current = Connection(key, client, http)
+        if current is not None:
+            current.retired = True
+            self._close_if_unused(current)
+        return self._current
 
     def stream(self, call: ModelCall, on_retry: RetryNotice) -> ModelStream:
         return ModelStream(lambda: self._start(call), call.settings.retries, on_retry)
 
+    def _close_if_unused(self, connection: Connection) -> None:
+        if connection.retired and connection.users == 0:
+            with contextlib.suppress(Exception):
+                connection.client.close()  # the SDK's own synchronous client
+            task = asyncio.get_running_loop().create_task(connection.http.aclose())
+            self._closing.add(task)
+            task.add_done_callback(self._closing.discard)
+
+    async def aclose(self) -> None:
+        """Close every HTTP client (the server is stopping)."""
+        if self._current is not None:
+            self._current.retired = True
+            self._current.users = 0
+            self._close_if_unused(self._current)
+            self._current = None
+        if self._closing:
+            await asyncio.wait(set(self._closing), timeout=2)
+
     async def _start(self, call: ModelCall) -> AsyncIterator[genai_types.GenerateContentResponse]:
-        client = self.client(call.settings)
+        connection = self._connection(call.settings)
+        stream = await self._open(connection.client, call)
+        return _leased(stream, connection, self._close_if_unused)
+
+    async def _open(
+        self, client: genai.Client, call: ModelCall
+    ) -> AsyncIterator[genai_types.GenerateContentResponse]:
         config = _generation_config(call)
         if len(call.contents) > 1:
             # A refinement: the conversation so far continues as a Gemini chat.
-            chat = client.aio.chats.create(
-                model=call.model, config=config, history=call.contents[:-1]
-            )
-            return await chat.send_message_stream(call.contents[-1])
+            history: list[Any] = call.contents[:-1]
+            chat = client.aio.chats.create(model=call.model, config=config, history=history)
+            return await chat.send_message_stream(call.contents[-1]["parts"])
         return await client.aio.models.generate_content_stream(
             model=call.model, contents=call.contents, config=config
         )
 
 
-def _make_client(settings: Settings) -> genai.Client:
+async def _leased(
+    stream: AsyncIterator[Any], connection: Connection, release: Callable[[Connection], None]
+) -> AsyncIterator[Any]:
+    """`stream`, counted as a user of `connection` until it ends (or its reader is cancelled)."""
+    connection.users += 1
+    try:
+        async for item in stream:
+            yield item
+    finally:
+        connection.users -= 1
+        release(connection)
+
+
+def _make_client(settings: Settings) -> tuple[genai.Client, Any]:
     import httpx2
     from google import genai
     from google.genai import types as genai_types
 
+    class StallLimitedClient(httpx2.AsyncClient):
+        """Keeps the client's timeouts: the SDK passes `timeout=None` with each request,
+        which in httpx means no timeout at all (so a stalled stream would hang forever)."""
+
+        def build_request(self, *args: Any, **kwargs: Any) -> httpx2.Request:
+            if kwargs.get("timeout", httpx2.USE_CLIENT_DEFAULT) is None:
+                kwargs["timeout"] = httpx2.USE_CLIENT_DEFAULT
+            return super().build_request(*args, **kwargs)
+
     # Stall limit per read, generous connect limit, no total limit.
     timeout = httpx2.Timeout(settings.timeout_seconds, connect=min(settings.timeout_seconds, 15))
-    options = genai_types.HttpOptions(httpx_async_client=httpx2.AsyncClient(timeout=timeout))
+    http = StallLimitedClient(timeout=timeout)
+    options = genai_types.HttpOptions(httpx_async_client=http)
     if settings.base_url:
         options.base_url = settings.base_url
     kwargs: dict[str, Any] = {"http_options": options}
@@ -127,7 +205,7 @@ def _make_client(settings: Settings) -> genai.Client:
     if settings.location:
         kwargs["location"] = settings.location
     try:
-        return genai.Client(**kwargs)
+        return genai.Client(**kwargs), http
     except ValueError as error:
         raise GenerationFailedError(
             "No Gemini API key — set GEMINI_API_KEY or geminiLsp.apiKey "
@@ -200,11 +278,12 @@ class ModelStream:
     async def _read(self) -> None:
         attempt = 0
         while True:
-            started = False
+            started = False  # once text has arrived, a retry would write it twice
             try:
                 async for response in await self._start():
-                    started = True
-                    self._queue.put_nowait(_piece(response))
+                    piece = _piece(response)
+                    started = started or bool(piece.text)
+                    self._queue.put_nowait(piece)
                 self._queue.put_nowait(None)
                 return
             except asyncio.CancelledError:
@@ -265,7 +344,7 @@ def retry_delay(error: Exception, attempt: int) -> float | None:
         return None
     hinted = server_retry_delay(error)
     if hinted is not None:
-        return hinted
+        return hinted if hinted <= MAX_RETRY_WAIT else None
     # Exponential backoff with full jitter: 0.5 s, 1 s, 2 s … scaled by a random factor.
     return float(min(0.5 * 2**attempt, 20.0) * (0.5 + random.random() / 2))
 
@@ -281,10 +360,13 @@ def server_retry_delay(error: Exception) -> float | None:
                     return float(match.group(1))
     response = getattr(error, "response", None)
     headers = getattr(response, "headers", None)
-    if headers is not None:
-        value = headers.get("retry-after")
-        if value is not None and re.fullmatch(r"\d+(\.\d+)?", value.strip()):
+    value = headers.get("retry-after") if headers is not None else None
+    if isinstance(value, str):
+        if re.fullmatch(r"\d+(\.\d+)?", value.strip()):
             return float(value)
+        with contextlib.suppress(TypeError, ValueError):  # an HTTP date
+            when = email.utils.parsedate_to_datetime(value)
+            return max(0.0, when.timestamp() - time.time())
     return None
 
 
@@ -294,47 +376,78 @@ def _short_reason(error: Exception) -> str:
 
 
 def _redact(text: str, settings: Settings) -> str:
-    return text.replace(settings.api_key, "***") if settings.api_key else text
+    secrets = [settings.api_key, *(os.environ.get(name) for name in KEY_VARIABLES)]
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text
 
 
-def explain(error: BaseException, settings: Settings) -> str:
+def _endpoint(error: Exception) -> str:
+    """Where the failed request went (scheme, host and port: no path, no query)."""
+    with contextlib.suppress(Exception):
+        url = error.request.url  # type: ignore[attr-defined]
+        return f" at {url.scheme}://{url.netloc.decode()}"
+    return ""
+
+
+def explain(error: BaseException, settings: Settings, model: str | None = None) -> str:
     """A message a person can act on, never containing the key."""
     import httpx2
     from google.genai import errors
 
     if isinstance(error, GenerationFailedError):
-        return str(error)
+        return _redact(str(error), settings)
     if isinstance(error, errors.APIError):
-        message = _redact(str(error.message or ""), settings)
-        details = str(error.details)
-        if "API_KEY_INVALID" in details or error.code in (401, 403):
-            return (
-                "Gemini API key is not valid — set GEMINI_API_KEY or geminiLsp.apiKey "
-                f"({error.code} {error.status})"
-            )
-        if error.code == 429:
-            delay = server_retry_delay(error)
-            wait = f" Gemini asks to retry in {delay:g} s." if delay is not None else ""
-            return (
-                "Gemini quota exceeded (429 RESOURCE_EXHAUSTED) — wait and try again, or check "
-                f"your plan and quota.{wait} {message}".rstrip()
-            )
-        if error.code == 404:
-            return f"Model {settings.model!r} not found — check geminiLsp.model ({message})"
-        if isinstance(error, errors.ServerError):
-            return f"Gemini service error ({error.code} {error.status}): {message} — try again"
-        return f"Gemini rejected the request ({error.code} {error.status}): {message}"
+        return _redact(_explain_api_error(error, settings, model or settings.model), settings)
     if isinstance(error, httpx2.TimeoutException):
-        if isinstance(error, httpx2.ConnectTimeout):
-            return "Cannot reach Gemini (connection timed out) — check your network or baseUrl"
+        if isinstance(error, (httpx2.ConnectTimeout, httpx2.PoolTimeout)):
+            return (
+                f"Cannot reach Gemini{_endpoint(error)} (connection timed out) — check your "
+                "network, proxy or geminiLsp.baseUrl"
+            )
         return (
             f"Gemini sent nothing for {settings.timeout_seconds:g} s — stopped "
             "(geminiLsp.timeoutSeconds)"
         )
     if isinstance(error, httpx2.ConnectError):
-        return "Cannot reach Gemini — check your network, proxy or geminiLsp.baseUrl"
-    if isinstance(error, (httpx2.RemoteProtocolError, httpx2.ReadError)):
+        return _redact(
+            f"Cannot reach Gemini{_endpoint(error)} — check your network, proxy or "
+            "geminiLsp.baseUrl",
+            settings,
+        )
+    if isinstance(error, (httpx2.RemoteProtocolError, httpx2.NetworkError)):
         return "The connection to Gemini broke mid-stream — try again"
     if isinstance(error, errors.UnknownApiResponseError):
         return "Gemini sent a response that could not be read — try again"
     return _redact(f"Gemini request failed: {type(error).__name__}: {error}", settings)
+
+
+def _explain_api_error(error: Any, settings: Settings, model: str) -> str:
+    message = str(error.message or "")
+    code, status = error.code, error.status
+    if "API_KEY_INVALID" in str(error.details) or code == 401:
+        return (
+            "Gemini API key is not valid — set GEMINI_API_KEY or geminiLsp.apiKey "
+            f"({code} {status})"
+        )
+    if code == 403:
+        return (
+            f"Gemini refused access ({code} {status}): {message} — check that the key's "
+            "project may use the Gemini API here"
+        )
+    if code == 429:
+        delay = server_retry_delay(error)
+        wait = f" Gemini asks to retry in {delay:g} s." if delay is not None else ""
+        return (
+            "Gemini quota exceeded (429 RESOURCE_EXHAUSTED) — wait and try again, or check "
+            f"your plan and quota.{wait} {message}".rstrip()
+        )
+    if code == 404:
+        return (
+            f"Model {model!r} not found — check geminiLsp.model (or the command's model) "
+            f"({message})"
+        )
+    if code >= 500:
+        return f"Gemini service error ({code} {status}): {message} — try again"
+    return f"Gemini rejected the request ({code} {status}): {message}"

@@ -6,15 +6,23 @@ the client syncs back shows it (or shows that it cannot have been applied) — n
 client's word alone:
 
 - a versioned edit can only apply on the version it names, so if the first change synced
-  after it was sent is not that edit, it was rejected or skipped, whatever the answer said;
+  after it was sent is not that edit, it was rejected or skipped, whatever the answer said
+  (Neovim skips a stale one and answers `applied: true`). Version 0 is never sent: Neovim
+  does not check it, so an edit on version 0 goes unversioned;
+- a client applies an edit before it answers, so the first sync that follows an
+  `applied: true` answer shows the edit if it was applied at all (Neovim delays its sync,
+  but the sync carries every change up to then); if it does not, the edit is lost and its
+  text goes again;
 - an unversioned edit applies at the raw position sent, which may have gone stale while the
-  user typed; when it lands somewhere other than its anchor, the text is re-sent at the
-  anchor and the stray copy is removed;
-- an edit answered `applied: true` that never shows up is taken as lost after a quiet spell,
-  and remembered: if it turns up later after all, that copy is removed.
+  user typed; when it lands somewhere other than its anchor it is undone there (a repair:
+  a replacement that goes ahead only while the stray text is intact, and that gives back
+  the places of anchors the stray edit swallowed) and its text goes again at the anchor;
+- an edit that may still turn up after it was taken as lost (refused although unversioned,
+  never answered, or answered and followed by no sync for a long while) is remembered as a
+  ghost until the first sync after its answer: if it turns up, that copy is removed.
 
 Changes are recognised as ours by their effect on the text, not by how the client describes
-them, since clients that diff buffers (Neovim) may report the same insertion shifted.
+them, since clients that diff buffers (Neovim, full-text sync) may report an insertion shifted.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ import asyncio
 import collections
 import contextlib
 import enum
+import functools
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -31,19 +40,18 @@ from lsprotocol import types
 
 from .anchor import Change, Region
 from .documents import Document
-from .text import Loc, TextBuffer
+from .text import Loc, TextBuffer, end_of_insert
 
 log = logging.getLogger(__name__)
 
 SendEdit = Callable[[types.ApplyWorkspaceEditParams], Awaitable[types.ApplyWorkspaceEditResult]]
 
-# How long an edit the client said it applied may stay invisible in the synced document,
-# counted from the last sync, before it is taken as lost.
-QUIET_SECONDS = 2.0
+# An edit answered `applied: true` and followed by no sync for this long is taken as lost.
+QUIET_SECONDS = 5.0
 # A client that never answers an edit is given up on after this long.
 ANSWER_SECONDS = 30.0
-# Lost edits shorter than this are not remembered: a user could type the same few
-# characters at the same place, and removing those would lose their work.
+# A refused unversioned edit is remembered only from this length on: the client most likely
+# told the truth, and a user could type the same few characters at the same place.
 GHOST_MIN_CHARS = 4
 GHOST_LIMIT = 8
 # Two descriptions of a change further apart than this many lines are never the same.
@@ -63,20 +71,37 @@ class Writer:
         self.pending = ""  # produced but not in the document yet
         self.placed = ""  # confirmed in the document, in order
         self.closed = False  # no more text will be accepted (cancelled or finished)
-        self.idle = asyncio.Event()
+        self.idle = asyncio.Event()  # nothing of this writer's is pending, in flight or astray
         self.idle.set()
+
+
+@attrs.frozen
+class Displaced:
+    """An anchor edge a stray edit swallowed: `offset` characters into the text restored."""
+
+    region: Region
+    edge: str  # "start" or "end"
+    offset: int
 
 
 class Replacement:
     """A one-off replacement of a region's text, settled through `done`."""
 
-    def __init__(self, region: Region, text: str, label: str, expected: str | None = None):
+    def __init__(
+        self,
+        region: Region,
+        text: str,
+        label: str,
+        expected: str | None = None,
+        displaced: list[Displaced] | None = None,
+    ) -> None:
         self.region = region
         self.text = text
         self.label = label
-        # When set, the replacement only goes ahead while the region still holds this text:
-        # a repair must never remove what the user wrote.
+        # Set for repairs: the replacement only goes ahead while the region still holds this
+        # text, since a repair must never remove what the user wrote.
         self.expected = expected
+        self.displaced = displaced or []
         self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
     def settle(self, applied: bool) -> None:
@@ -88,8 +113,8 @@ Owner = Writer | Replacement
 
 
 class Outcome(enum.Enum):
-    APPLIED = "applied"
-    REJECTED = "rejected"
+    APPLIED = "applied"  # it showed up in the document (at its anchor or not)
+    REJECTED = "rejected"  # it did not, and will not (or, for a ghost, may still)
 
 
 @attrs.define(eq=False)
@@ -100,7 +125,9 @@ class Planned:
     raw: types.Range  # the positions sent: where an unversioned edit lands, stale or not
     text: str
     versioned: bool
-    answered: bool = False
+    answer: bool | None = None  # what the client said, once it did
+    answer_sync: int = -1  # how many syncs had been handled when the answer was
+    answered_at: float = 0.0
     outcome: Outcome | None = None
     settled: asyncio.Event = attrs.field(factory=asyncio.Event)
 
@@ -134,6 +161,7 @@ class EditPump:
         self._inflight: Planned | None = None
         self._ghosts: collections.deque[Planned] = collections.deque(maxlen=GHOST_LIMIT)
         self._task: asyncio.Task[None] | None = None
+        self._syncs = 0
         self._last_sync = asyncio.get_running_loop().time()
         self._sync = asyncio.Event()
         self._rejections = 0
@@ -182,11 +210,11 @@ class EditPump:
         """The document is gone: settle everything at once."""
         if self._task is not None:
             self._task.cancel()
-        if self._inflight is not None:
-            self._settle(self._inflight, Outcome.REJECTED)
         for replacement in self._replacements:
             replacement.settle(False)
         self._replacements.clear()
+        if self._inflight is not None:
+            self._settle(self._inflight, Outcome.REJECTED)
         for writer in self._writers:
             self.close_writer(writer)
 
@@ -238,6 +266,7 @@ class EditPump:
             if replacement.expected is not None and (
                 buffer.slice(region.start, region.end) != replacement.expected
             ):
+                # The user changed the stray text: it is theirs now.
                 self._replacements.popleft()
                 replacement.settle(False)
                 continue
@@ -248,33 +277,37 @@ class EditPump:
                 self._writers.append(self._writers.pop(index))
                 text, writer.pending = writer.pending, ""
                 return self._planned(writer, writer.region.end, writer.region.end, text)
+        for writer in self._writers:
+            self._update_idle(writer)
         self._writers = [writer for writer in self._writers if not writer.closed]
         return None
 
     def _planned(self, owner: Owner, start: Loc, end: Loc, text: str) -> Planned:
-        return Planned(owner, self.document.buffer.range(start, end), text, self.versioned)
+        versioned = self.versioned and self.document.version > 0
+        return Planned(owner, self.document.buffer.range(start, end), text, versioned)
 
     async def _send(self, planned: Planned) -> None:
         self._inflight = planned
         self.edits_sent += 1
-        answer = asyncio.ensure_future(self._send_edit(self._params(planned)))
-        answer.add_done_callback(lambda future: self._answered(planned, future))
         loop = asyncio.get_running_loop()
         sent_at = loop.time()
+        answer = asyncio.ensure_future(self._send_edit(self._params(planned)))
+        answer.add_done_callback(functools.partial(self._answered, planned))
         try:
             while planned.outcome is None:
-                try:
-                    await asyncio.wait_for(planned.settled.wait(), QUIET_SECONDS)
-                except asyncio.TimeoutError:
-                    now = loop.time()
-                    quiet = now - max(self._last_sync, sent_at) >= QUIET_SECONDS
-                    if (planned.answered and quiet) or now - sent_at >= ANSWER_SECONDS:
-                        log.warning("edit %s never showed up in the document", planned.owner)
-                        self._settle(planned, Outcome.REJECTED)
+                if planned.answer is None:
+                    deadline = sent_at + ANSWER_SECONDS
+                else:
+                    deadline = max(self._last_sync, planned.answered_at) + QUIET_SECONDS
+                if loop.time() >= deadline:
+                    log.warning("edit %s never showed up in the document", planned.owner)
+                    self._settle(planned, Outcome.REJECTED, ghost=True)
+                    break
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(planned.settled.wait(), deadline - loop.time())
         finally:
             self._inflight = None
-            if isinstance(planned.owner, Writer):
-                self._update_idle(planned.owner)
+            self._update_all_idle()
 
     def _params(self, planned: Planned) -> types.ApplyWorkspaceEditParams:
         uri = self.document.uri
@@ -293,9 +326,6 @@ class EditPump:
     def _answered(
         self, planned: Planned, future: asyncio.Future[types.ApplyWorkspaceEditResult]
     ) -> None:
-        planned.answered = True
-        if planned.outcome is not None:
-            return
         applied = False
         if future.cancelled():
             pass
@@ -303,29 +333,44 @@ class EditPump:
             log.warning("the client failed an edit: %s", error)
         else:
             applied = future.result().applied
+        # This runs a little after the answer arrived, so a sync counted here may have come
+        # after it: that only makes the wait for the sync that shows the edit longer.
+        planned.answer = applied
+        planned.answer_sync = self._syncs
+        planned.answered_at = asyncio.get_running_loop().time()
         if not applied:
-            self._settle(planned, Outcome.REJECTED)
+            maybe_applied = not planned.versioned and len(planned.text) >= GHOST_MIN_CHARS
+            self._settle(planned, Outcome.REJECTED, ghost=maybe_applied)
         # Applied: it settles when the synced document shows it.
 
-    def _settle(self, planned: Planned, outcome: Outcome) -> None:
+    def _settle(self, planned: Planned, outcome: Outcome, ghost: bool = False) -> None:
         if planned.outcome is not None:
             return
         planned.outcome = outcome
         planned.settled.set()
         if outcome is Outcome.APPLIED:
             return
+        if ghost:
+            self._ghosts.append(planned)
         owner = planned.owner
-        if isinstance(owner, Writer):
-            if len(planned.text) >= GHOST_MIN_CHARS:
-                self._ghosts.append(planned)
-            if not owner.closed:
-                owner.pending = planned.text + owner.pending
+        if isinstance(owner, Writer) and not owner.closed:
+            owner.pending = planned.text + owner.pending
         # A rejected replacement stays queued and is planned again on the new text.
 
     # -- what the client syncs back --------------------------------------------------------
 
     def _synced(self) -> None:
+        self._syncs += 1
         self._last_sync = asyncio.get_running_loop().time()
+        planned = self._inflight
+        if planned is not None and planned.outcome is None and planned.answer:
+            if planned.answer_sync < self._syncs:
+                # Sent after the client applied the edit, this sync would have shown it.
+                log.info("edit %s was answered applied but never applied", planned.owner)
+                self._settle(planned, Outcome.REJECTED)
+        for ghost in list(self._ghosts):
+            if ghost.answer is not None and ghost.answer_sync < self._syncs:
+                self._ghosts.remove(ghost)  # past the last sync that could show it
         self._sync.set()
 
     def _observe(self, change: Change) -> None:
@@ -340,6 +385,7 @@ class EditPump:
         for ghost in list(self._ghosts):
             if self._landed(ghost, change):
                 return
+        self._split_repairs(change)
         self._map_all(change)
 
     def _landed(self, planned: Planned, change: Change) -> bool:
@@ -348,45 +394,87 @@ class EditPump:
         ours = Change(buffer.loc(planned.raw.start), buffer.loc(planned.raw.end), planned.text)
         if not same_effect(buffer, ours, change):
             return False
-        if planned.outcome is Outcome.REJECTED:
-            # A lost edit turned up after its text was queued again: remove this copy.
-            self._ghosts.remove(planned)
-            self._map_all(ours)
-            self._repair(ours, restore="")
-            return True
         owner = planned.owner
-        intended = (
-            (owner.region.end, owner.region.end)
-            if isinstance(owner, Writer)
-            else (owner.region.start, owner.region.end)
+        lost = planned.outcome is Outcome.REJECTED
+        if lost:
+            self._ghosts.remove(planned)
+        # A lost writer edit's text was queued again, a finished replacement was redone:
+        # such a copy is a duplicate wherever it landed.
+        duplicate = (lost and isinstance(owner, Writer)) or (
+            isinstance(owner, Replacement) and owner.done.done()
         )
-        if (ours.start, ours.end) == intended:
-            self._map_all(ours, skip=owner.region)
-            owner.region.start = ours.start if isinstance(owner, Replacement) else owner.region.start
-            owner.region.end = ours.new_end
-            if isinstance(owner, Writer):
-                owner.placed += planned.text
-            else:
-                self._replacements.remove(owner)
-                owner.settle(True)
+        if not duplicate and (ours.start, ours.end) == _anchor(owner):
+            self._accept(owner, ours)
         else:
-            # Applied at a position that had gone stale: undo it there, redo it at the anchor.
             log.info("edit landed off its anchor at %s, repairing", ours.start)
-            replaced = buffer.slice(ours.start, ours.end)
-            self._map_all(ours)
-            self._repair(ours, restore=replaced)
-            if isinstance(owner, Writer) and not owner.closed:
+            if not lost and isinstance(owner, Writer) and not owner.closed:
                 owner.pending = planned.text + owner.pending
-        self._settle(planned, Outcome.APPLIED)
+            self._undo(ours)
+        if not lost:
+            self._settle(planned, Outcome.APPLIED)
         return True
 
-    def _repair(self, landed: Change, restore: str) -> None:
+    def _accept(self, owner: Owner, ours: Change) -> None:
+        self._map_all(ours, skip=owner.region)
+        if isinstance(owner, Writer):
+            owner.region.end = ours.new_end
+            owner.placed += ours.text
+            return
+        owner.region.start, owner.region.end = ours.start, ours.new_end
+        for edge in owner.displaced:
+            if edge.region in self.regions:
+                loc = end_of_insert(ours.start, owner.text[: edge.offset])
+                setattr(edge.region, edge.edge, loc)
+        self._replacements.remove(owner)
+        owner.settle(True)
+
+    def _undo(self, landed: Change) -> None:
+        """Queue the repair of a stray change: put back what it replaced."""
+        buffer = self.document.buffer
+        replaced = buffer.slice(landed.start, landed.end)
+        # Anchors in or at the edges of the text it replaced collapse onto one place; the
+        # repair puts each back where it was in that text. (A stray insertion needs none:
+        # removing it maps every anchor back by itself.)
+        displaced = [
+            Displaced(region, edge, len(buffer.slice(landed.start, loc)))
+            for region in self.regions
+            for edge, loc in (("start", region.start), ("end", region.end))
+            if landed.start < landed.end and landed.start <= loc <= landed.end
+        ]
+        self._map_all(landed)
         region = Region(landed.start, landed.new_end)
-        self.track(region)
-        repair = Replacement(region, restore, "Gemini repair", expected=landed.text)
-        repair.done.add_done_callback(lambda _: self.untrack(region))
-        self._replacements.appendleft(repair)
+        self._queue_repair(Replacement(region, replaced, "Gemini repair", landed.text, displaced))
+
+    def _queue_repair(self, repair: Replacement, after: Replacement | None = None) -> None:
+        self.track(repair.region)
+        region = repair.region
+
+        def finished(_: asyncio.Future[bool]) -> None:
+            self.untrack(region)
+            self._update_all_idle()
+
+        repair.done.add_done_callback(finished)
+        if after is None:
+            self._replacements.appendleft(repair)
+        else:
+            self._replacements.insert(self._replacements.index(after) + 1, repair)
         self._kick()
+
+    def _split_repairs(self, change: Change) -> None:
+        """The user edited strictly inside stray text: repair the pieces either side."""
+        buffer = self.document.buffer
+        for repair in list(self._replacements):
+            region, expected = repair.region, repair.expected
+            if expected is None or not region.start < change.start <= change.end < region.end:
+                continue
+            if buffer.slice(region.start, region.end) != expected:
+                continue
+            head = len(buffer.slice(region.start, change.start))
+            tail = len(buffer.slice(region.start, change.end))
+            piece = Replacement(Region(change.end, region.end), "", repair.label, expected[tail:])
+            repair.expected = expected[:head]
+            region.end = change.start
+            self._queue_repair(piece, after=repair)
 
     def _map_all(self, change: Change, skip: Region | None = None) -> None:
         for region in self.regions:
@@ -394,5 +482,17 @@ class EditPump:
                 region.map(change)
 
     def _update_idle(self, writer: Writer) -> None:
-        if not writer.pending and not self.inflight_for(writer):
+        repairing = any(r.expected is not None for r in self._replacements)
+        if not writer.pending and not self.inflight_for(writer) and not repairing:
             writer.idle.set()
+
+    def _update_all_idle(self) -> None:
+        for writer in self._writers:
+            self._update_idle(writer)
+
+
+def _anchor(owner: Owner) -> tuple[Loc, Loc]:
+    """Where the owner's next edit belongs: the end of a writer, the whole of a replacement."""
+    if isinstance(owner, Writer):
+        return owner.region.end, owner.region.end
+    return owner.region.start, owner.region.end

@@ -38,13 +38,25 @@ class Stop(enum.Enum):
     """Why a running generation was stopped from outside."""
 
     CANCELLED = "cancelled"
-    CLOSED = "closed"
+    CLOSED = "closed"  # the document was closed
+    DISCONNECTED = "disconnected"  # the client went away, or the session ended
+
+
+# A stop that is a failure for the user, and what they are told.
+STOP_FAILURES = {
+    Stop.CLOSED: "The document was closed during the generation — reopen it and try again",
+    Stop.DISCONNECTED: "The editor disconnected during the generation",
+}
 
 
 # Finish reasons that mean the model refused or was cut off by a filter.
 BLOCKED_REASONS = frozenset(
     {"SAFETY", "RECITATION", "BLOCKLIST", "PROHIBITED_CONTENT", "SPII", "OTHER", "LANGUAGE"}
 )
+
+
+class BlockedError(GenerationFailedError):
+    """Gemini refused or filtered the answer: what it sent is not kept."""
 
 
 class Limiter:
@@ -140,21 +152,49 @@ class Generation:
 
     async def run(self, backend: GeminiBackend, limiter: Limiter) -> None:
         try:
+            # Begun before queueing, so that a queued generation can say it is waiting.
+            await self.progress.begin("Gemini", f"{self.call.model}: waiting for the first token")
             await limiter.acquire(self._waiting)
             try:
                 await self._generate(backend)
             finally:
                 limiter.release()
         except asyncio.CancelledError:
-            await self._wind_down(Status.CANCELLED, "Cancelled")
-            self.outcome.set_result(None)
+            failure = STOP_FAILURES.get(self.stop_reason) if self.stop_reason else None
+            if failure is None:
+                await self._wind_down(Status.CANCELLED, "Cancelled")
+                self.outcome.set_result(None)
+            else:
+                log.info("generation %s stopped: %s", self.id, failure)
+                await self._wind_down(Status.FAILED, f"Failed: {failure}")
+                self.outcome.set_exception(GenerationFailedError(failure))
         except Exception as error:
-            message = explain(error, self.settings)
-            log.warning("generation %s failed: %s", self.id, message)
-            await self._wind_down(Status.FAILED, f"Failed: {message}")
-            self.outcome.set_exception(GenerationFailedError(message))
+            await self._fail(error)
         else:
             self.outcome.set_result(None)
+
+    async def _fail(self, error: Exception) -> None:
+        """Tell why. Partial text follows onCancel (a rewrite restores the original); a
+        blocked answer is never kept."""
+        message = explain(error, self.settings, self.call.model)
+        discard = isinstance(error, BlockedError) or self.settings.on_cancel == "discard"
+        if not discard and self.kind is Kind.GENERATE and self._can_edit():
+            # Text the post-processor still held back arrived too: it is kept with the rest.
+            self.pump.append(self.writer, self.transform.finish())
+        arrived = bool(self.writer.placed)
+        await self._wind_down(Status.FAILED, f"Failed: {message}", discard=discard)
+        if self.kind is not Kind.GENERATE:
+            message += " (the original text is unchanged)"
+        elif self.writer.placed:
+            lines = self.writer.placed.count("\n") + 1
+            message += f" (the {lines} line{'s' if lines > 1 else ''} that arrived were kept)"
+        elif arrived and not isinstance(error, BlockedError):
+            message += " (the partial text was removed: geminiLsp.onCancel is discard)"
+        log.warning("generation %s failed: %s", self.id, message)
+        self.outcome.set_exception(GenerationFailedError(message))
+
+    def _can_edit(self) -> bool:
+        return not self.document.closed and self.pump.failure is None
 
     def _waiting(self, place: int) -> None:
         self.progress.report(
@@ -167,7 +207,6 @@ class Generation:
         self.progress.report(f"{reason}: retrying in {delay:.1f} s", force=True)
 
     async def _generate(self, backend: GeminiBackend) -> None:
-        await self.progress.begin("Gemini", f"{self.call.model}: waiting for the first token")
         finish_reason = None
         async with backend.stream(self.call, self._retrying) as stream:
             async for piece in stream:
@@ -183,7 +222,7 @@ class Generation:
         if finish_reason is not None and (
             finish_reason in BLOCKED_REASONS or finish_reason.startswith("BLOCKED")
         ):
-            raise GenerationFailedError(
+            raise BlockedError(
                 f"Gemini stopped the answer ({finish_reason}) — nothing was kept; "
                 "rephrase the instruction"
             )
@@ -201,6 +240,8 @@ class Generation:
         self.total_ms = self._elapsed_ms()
         lines = self.writer.placed.count("\n") + (1 if self.writer.placed else 0)
         summary = f"{lines} lines in {self.total_ms / 1000:.1f} s"
+        if self.usage.total_tokens:
+            summary += f", {self.usage.total_tokens} tokens"
         if self.notice:
             summary += " (cut off: MAX_TOKENS)"
         self.progress.end(summary)
@@ -223,15 +264,17 @@ class Generation:
                 "The document was closed during the generation — reopen it and try again"
             )
 
-    async def _wind_down(self, status: Status, end_message: str) -> None:
+    async def _wind_down(self, status: Status, end_message: str, discard: bool = False) -> None:
         """Stop cleanly: no edit goes out after this returns."""
         self.pump.close_writer(self.writer)
-        closed = self.document.closed or self.stop_reason is Stop.CLOSED
+        closed = self.document.closed or self.stop_reason in STOP_FAILURES
         if not closed:
             await self.writer.idle.wait()
             # A rewrite restores the original untouched; a cancelled insert follows onCancel.
-            discard = self.kind is not Kind.GENERATE or (
-                status is Status.CANCELLED and self.settings.on_cancel == "discard"
+            discard = (
+                discard
+                or self.kind is not Kind.GENERATE
+                or (status is Status.CANCELLED and self.settings.on_cancel == "discard")
             )
             region = self.writer.region
             if discard and not region.is_empty():
@@ -241,7 +284,7 @@ class Generation:
             self.pump.untrack(self.original)
         self.status = status
         self.total_ms = self._elapsed_ms()
-        if closed:
+        if self.document.closed and self.stop_reason is None:
             end_message = "Failed: the document was closed"
         self.progress.end(end_message)
 

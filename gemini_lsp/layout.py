@@ -35,7 +35,8 @@ def insertion_layout(lines: list[str], start: Loc, end: Loc) -> Layout:
     - Cursor at column 0 of a blank line: the indentation of the nearest code around it, so
       code generated inside a block lands inside it.
     - Cursor mid-line: the line's indentation for the lines after the first.
-    - A rewrite starting at column 0 keeps the indentation of its first line.
+    - Cursor at column 0 of a line with code, or a rewrite from column 0: the indentation
+      of that line.
     """
     line = content(lines[start.line])
     before = line[: start.col]
@@ -43,10 +44,9 @@ def insertion_layout(lines: list[str], start: Loc, end: Loc) -> Layout:
         indent, at_line_start = _leading_whitespace(line), False
     elif before:
         indent, at_line_start = before, False
-    elif start != end:
+    elif start != end or line.strip():
+        # A rewrite from column 0, or an insertion before a line: that line's level.
         indent, at_line_start = _leading_whitespace(line), True
-    elif line.strip():
-        indent, at_line_start = "", True
     else:
         indent, at_line_start = _nearest_indent(lines, start.line), True
     rest = content(lines[end.line])[end.col :]

@@ -12,6 +12,12 @@ SYSTEM_INSTRUCTION = (
     "indentation, and do not repeat the code before or after the marker."
 )
 
+# About 15,000 tokens of code at most: past that, time to first token suffers more than the
+# answer gains. Code before the cursor gets two thirds, being the more telling.
+MAX_CONTEXT_CHARS = 60_000
+# A file this short goes whole, however far its ends are from the cursor.
+SMALL_FILE_LINES = 400
+
 CURSOR = "<<<CURSOR>>>"
 SELECTION_START = "<<<SELECTION>>>"
 SELECTION_END = "<<<END SELECTION>>>"
@@ -45,14 +51,19 @@ def context_from_lines(
     context_lines: int,
     language_id: str,
     path: str,
+    max_chars: int = MAX_CONTEXT_CHARS,
 ) -> Context:
-    """The code within `context_lines` lines of `[start, end)` (each a `(line, col)`).
+    """The code around `[start, end)` (each a `(line, col)`): the whole file when it is small,
+    else `context_lines` lines either side, trimmed from the far ends to `max_chars`.
 
     `lines` keep their terminators, as in `TextBuffer.lines`.
     """
     (start_line, start_col), (end_line, end_col) = start, end
-    first = max(start_line - context_lines, 0)
-    last = min(end_line + context_lines, len(lines) - 1)
+    if len(lines) <= SMALL_FILE_LINES:
+        first, last = 0, len(lines) - 1
+    else:
+        first = max(start_line - context_lines, 0)
+        last = min(end_line + context_lines, len(lines) - 1)
     before = "".join(lines[first:start_line]) + lines[start_line][:start_col]
     if (start_line, start_col) == (end_line, end_col):
         selection = None
@@ -65,14 +76,17 @@ def context_from_lines(
             + lines[end_line][:end_col]
         )
     after = lines[end_line][end_col:] + "".join(lines[end_line + 1 : last + 1])
+    room = max(max_chars - len(selection or ""), 0)
+    before_room = max(room * 2 // 3, room - len(after))
+    after_room = max(room - min(len(before), before_room), 0)
     return Context(
-        before=before,
+        before=before[len(before) - min(len(before), before_room) :],
         selection=selection,
-        after=after,
+        after=after[:after_room],
         language_id=language_id,
         path=path,
-        truncated_before=first > 0,
-        truncated_after=last < len(lines) - 1,
+        truncated_before=first > 0 or len(before) > before_room,
+        truncated_after=last < len(lines) - 1 or len(after) > after_room,
     )
 
 

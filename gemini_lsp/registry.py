@@ -6,12 +6,14 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import attrs
 from lsprotocol import types
 
 from .anchor import Region
+from .attachments import IGNORE_FILE, is_private, load, locate, path_of
 from .backend import GeminiBackend, ModelCall
 from .config import Settings
 from .documents import Document
@@ -57,11 +59,11 @@ class GenerationRegistry:
         self,
         backend: GeminiBackend,
         settings: Callable[[], Settings],
-        relative_path: Callable[[str], str],
+        folders: Callable[[], list[Path]],
     ) -> None:
         self.backend = backend
         self._settings = settings
-        self._relative_path = relative_path
+        self._folders = folders
         self.link: ClientLink | None = None
         self._ids = itertools.count(1)
         self._generations: dict[str, Generation] = {}
@@ -75,23 +77,34 @@ class GenerationRegistry:
         target: Target,
         instruction: str,
         model: str | None,
+        attachments: list[str],
         token: types.ProgressToken | None,
     ) -> Generation:
+        """Start a generation; RegistryError or AttachmentError when it cannot start."""
         settings = self._settings()
         document = target.document
-        lines = document.buffer.lines
+        folders = self._folders()
+        path = path_of(document.uri)
+        if path is not None and is_private(path, folders):
+            raise RegistryError(
+                f"{path.name} is excluded by {IGNORE_FILE} (or is a .env file): its content "
+                "is never sent to Gemini"
+            )
+        files = load(attachments, folders)
         context = context_from_lines(
-            lines,
+            document.buffer.lines,
             target.start,
             target.end,
             settings.context_lines,
             document.language_id,
-            self._relative_path(document.uri),
+            _relative(path, folders) if path is not None else document.uri,
         )
         prompt = build_prompt(context, instruction, settings.system_instruction)
-        call = ModelCall(
-            model or settings.model, [prompt.text], prompt.system_instruction, settings
-        )
+        text = prompt.text
+        if files:
+            text += "\n\nAttached files, in order: " + ", ".join(f.relative for f in files)
+        turn = {"role": "user", "parts": [{"text": text}, *(file.part() for file in files)]}
+        call = ModelCall(model or settings.model, [turn], prompt.system_instruction, settings)
         kind = Kind.GENERATE if target.start == target.end else Kind.EDIT
         original_text = document.buffer.slice(target.start, target.end)
         return self._start(kind, target, call, original_text, token)
@@ -109,13 +122,12 @@ class GenerationRegistry:
             )
         if previous.document.closed:
             raise RegistryError(f"The document of generation {generation_id} is closed")
-        from google.genai import types as genai_types
-
-        history = [
-            *_as_turns(previous.call.contents, genai_types),
-            genai_types.Content(role="model", parts=[genai_types.Part(text=previous.raw_text)]),
+        turns = [
+            *previous.call.contents,
+            {"role": "model", "parts": [{"text": previous.raw_text}]},
+            {"role": "user", "parts": [{"text": refinement(instruction)}]},
         ]
-        call = attrs.evolve(previous.call, contents=[*history, refinement(instruction)])
+        call = attrs.evolve(previous.call, contents=turns)
         region = previous.writer.region
         target = Target(previous.document, region.start, region.end)
         # The earlier text is what a revert of the refinement puts back.
@@ -275,12 +287,6 @@ class GenerationRegistry:
             self._forget(generation)
 
 
-def _as_turns(contents: list[Any], genai_types: Any) -> list[Any]:
-    """Earlier contents as chat turns: plain strings become user turns."""
-    turns = []
-    for item in contents:
-        if isinstance(item, str):
-            turns.append(genai_types.Content(role="user", parts=[genai_types.Part(text=item)]))
-        else:
-            turns.append(item)
-    return turns
+def _relative(path: Path, folders: list[Path]) -> str:
+    place = locate(path, folders)
+    return place[1].as_posix() if place is not None else path.name

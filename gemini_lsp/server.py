@@ -5,33 +5,44 @@ The protocol subclass replaces a few of pygls' built-in handlers (FACTS.md):
 - `workspace/executeCommand` runs the command as the request's own task, so that
   `$/cancelRequest` really stops it, and hands it the request's `workDoneToken`;
 - notifications are handled by plain functions, which pygls does not keep futures for.
+Under it, `rpc.RobustProtocol` answers malformed messages and keeps pygls' bookkeeping
+bounded, and `transport` frames the messages (stdio, or one TCP connection).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from pathlib import Path
+from typing import Any, BinaryIO
 
 from lsprotocol import types
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
-from pygls.protocol import LanguageServerProtocol
 from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
-from . import __version__, config
+from . import __version__, config, transport
 from .backend import GeminiBackend
 from .documents import DocumentStore
+from .generation import Generation, Stop
 from .registry import GenerationRegistry
+from .rpc import RobustProtocol
 
 log = logging.getLogger(__name__)
 
 CommandHandler = Callable[[types.ExecuteCommandParams], Awaitable[Any]]
 
+# The SDK's own key variables: their values are secrets like the apiKey setting.
+KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+# How long `shutdown` (and a vanished client) let generations wind down.
+WIND_DOWN_SECONDS = 5.0
+DEBUG_STATS = "gemini/debugStats"
 
-class GeminiProtocol(LanguageServerProtocol):
+
+class GeminiProtocol(RobustProtocol):
     _server: GeminiLanguageServer
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
@@ -60,25 +71,38 @@ class GeminiProtocol(LanguageServerProtocol):
         handler: CommandHandler | None = self.fm.commands.get(params.command)
         if handler is None:
             raise JsonRpcInvalidParams(f"Unknown command {params.command!r}")
-        return await handler(params)
+        task = asyncio.current_task()
+        if task is not None:
+            self.command_tasks.add(task)
+        try:
+            return await handler(params)
+        finally:
+            self.command_tasks.discard(task)  # type: ignore[arg-type]
 
 
 class GeminiLanguageServer(LanguageServer):
     """The server and the state its features share."""
 
-    def __init__(self) -> None:
+    protocol: GeminiProtocol
+
+    def __init__(self, secrets: set[str] | None = None) -> None:
         super().__init__("gemini-lsp", __version__, protocol_cls=GeminiProtocol)
+        # Every key the server has seen, shared with the log formatter that masks them.
+        self.secrets = secrets if secrets is not None else set()
+        self.secrets.update(v for k in KEY_VARIABLES if (v := os.environ.get(k)))
         self.documents = DocumentStore()
         self.backend = GeminiBackend()
         # Later sources win: initializationOptions, workspace/configuration, pushed changes.
         self.setting_sources: dict[str, Any] = {}
         self.settings = config.Settings()
         self._reported_problems: set[str] = set()
-        self.registry = GenerationRegistry(self.backend, lambda: self.settings, self.relative_path)
+        self.registry = GenerationRegistry(self.backend, lambda: self.settings, self.folders)
         self.documents.on_close = self.registry.document_closed
 
     def update_settings(self, source: str, values: Any) -> None:
         self.setting_sources[source] = values
+        if isinstance(values, dict) and isinstance(values.get("apiKey"), str):
+            self.secrets.add(values["apiKey"])
         order = ("initializationOptions", "configuration", "didChangeConfiguration")
         resolution = config.resolve(*(self.setting_sources.get(name) for name in order))
         self.settings = resolution.settings
@@ -89,26 +113,138 @@ class GeminiLanguageServer(LanguageServer):
                 self.show(problem, types.MessageType.Warning)
 
     def show(self, message: str, kind: types.MessageType = types.MessageType.Error) -> None:
-        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+        self.window_show_message(types.ShowMessageParams(type=kind, message=self.redact(message)))
 
-    def relative_path(self, uri: str) -> str:
-        path = to_fs_path(uri) or uri
+    def redact(self, text: str) -> str:
+        return redact(text, self.secrets)
+
+    def report_server_error(self, error: Exception, source: Any) -> None:
+        # pygls has logged it already. Requests carry their own error; anything else is
+        # shown, once at a time (showing could fail and report again).
+        if source is FeatureRequestError or self._reporting:
+            return
+        self._reporting = True
         try:
-            folders = [to_fs_path(f.uri) for f in self.workspace.folders.values()]
-            folders.append(self.workspace.root_path)
-        except RuntimeError:
-            folders = []
-        for folder in folders:
-            if folder and path.startswith(folder.rstrip(os.sep) + os.sep):
-                return os.path.relpath(path, folder)
-        return os.path.basename(path)
+            self.show(f"gemini-lsp internal error: {error} — see the server log")
+        finally:
+            self._reporting = False
+
+    _reporting = False
+
+    def folders(self) -> list[Path]:
+        """The workspace folders: only files inside them are ever read or sent."""
+        try:
+            workspace = self.workspace
+        except RuntimeError:  # not initialized
+            return []
+        uris = [folder.uri for folder in workspace.folders.values()]
+        if workspace.root_uri:
+            uris.append(workspace.root_uri)
+        return [Path(path) for uri in uris if (path := to_fs_path(uri))]
+
+    # -- serving --------------------------------------------------------------------------
+
+    def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
+        async def serve() -> None:
+            self.protocol.set_writer(transport.StdoutWriter(stdout))
+            await self.session(transport.stdin_reader(stdin))
+
+        asyncio.run(serve())
+
+    def start_tcp(self, host: str, port: int) -> None:
+        async def session(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            self.protocol.set_writer(writer)  # type: ignore[arg-type]
+            await self.session(reader)
+
+        def ready(address: str) -> None:
+            log.info("listening on %s (one client)", address)
+
+        asyncio.run(transport.serve_tcp(host, port, session, ready))
+
+    @property
+    def exit_code(self) -> int:
+        """0 after `shutdown`, as LSP asks; 1 when the session ended any other way."""
+        return self.protocol.exit_code if self.protocol.exiting else int(not self.is_shut_down)
+
+    @property
+    def is_shut_down(self) -> bool:
+        return bool(self.protocol._shutdown)
+
+    async def session(self, reader: asyncio.StreamReader) -> None:
+        """Serve until `exit` or until the client goes away, then stop what is left."""
+        protocol = self.protocol
+        try:
+            await transport.read_frames(reader, protocol.receive, protocol.reject)
+        finally:
+            protocol.set_writer(transport.NullWriter())  # nobody to talk to any more
+            await self.stop_generations(Stop.DISCONNECTED)
+            await self.backend.aclose()
+
+    async def stop_generations(self, reason: Stop) -> None:
+        """Stop every running generation and let it (and its request) finish, bounded."""
+        generations: list[Generation] = self.registry.running()
+        for generation in generations:
+            generation.stop(reason)
+        waiting: set[asyncio.Future[Any]] = {g.outcome for g in generations}
+        if waiting:
+            done, _ = await asyncio.wait(waiting, timeout=WIND_DOWN_SECONDS)
+            for outcome in done:  # retrieved here too: its request may be gone
+                if not outcome.cancelled():
+                    outcome.exception()
+        # Let their requests answer before whatever comes next (the `shutdown` answer).
+        commands = set(self.protocol.command_tasks)
+        if commands:
+            await asyncio.wait(commands, timeout=WIND_DOWN_SECONDS)
+
+    # -- diagnostics ------------------------------------------------------------------------
+
+    def debug_stats(self) -> dict[str, Any]:
+        """Counters that must not grow with use (the soak test reads them)."""
+        registry = self.registry
+        return {
+            "tasks": len(asyncio.all_tasks()),
+            "requestFutures": len(self.protocol._request_futures),
+            "resultTypes": len(self.protocol._result_types),
+            "commandTasks": len(self.protocol.command_tasks),
+            "pyglsProgressTokens": len(self.work_done_progress.tokens),
+            "generations": len(registry._generations),
+            "running": len(registry.running()),
+            "pumps": len(registry._pumps),
+            "documents": len(self.documents),
+            "rssBytes": _rss_bytes(),
+        }
 
 
-def create_server() -> GeminiLanguageServer:
-    """A fresh server with every feature registered."""
-    from .features import commands, lifecycle
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret masked (too-short values would mask ordinary words)."""
+    for secret in secrets:
+        if len(secret) >= 6:
+            text = text.replace(secret, "***")
+    return text
 
-    server = GeminiLanguageServer()
+
+def _rss_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def create_server(secrets: set[str] | None = None) -> GeminiLanguageServer:
+    """A fresh server with every feature registered; `secrets` collects the keys it sees."""
+    from .features import code_actions, commands, lifecycle
+
+    server = GeminiLanguageServer(secrets)
     lifecycle.setup(server)
     commands.setup(server)
+    code_actions.setup(server)
+
+    @server.feature(DEBUG_STATS)
+    def debug_stats(params: Any) -> dict[str, Any]:
+        """Hidden: not advertised, for tests and bug reports (README, Troubleshooting)."""
+        return server.debug_stats()
+
     return server

@@ -7,8 +7,10 @@ set -euo pipefail
 
 CODE_SERVER_VERSION=4.139.1
 NODE_MAJOR=24
+PLAYWRIGHT_VERSION=1.65.1
 ROOT="${GEMINI_LSP_CODE_SERVER_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/gemini-lsp/code-server-$CODE_SERVER_VERSION}"
-STAMP="$ROOT/.installed"
+# Names every version, so changing one of them re-runs the (idempotent) install.
+STAMP="$ROOT/.installed-node$NODE_MAJOR-playwright$PLAYWRIGHT_VERSION"
 APT_PACKAGES=(chromium build-essential pkg-config libkrb5-dev)
 
 log() { echo "install-code-server: $*" >&2; }
@@ -41,9 +43,9 @@ install_node_packages() {
     # so node-gyp never downloads them.
     export PATH="$node_home/bin:$PATH"
     export npm_config_nodedir="$node_home"
-    log "npm install code-server@$CODE_SERVER_VERSION playwright-core (compiles; a few minutes)"
+    log "npm install code-server@$CODE_SERVER_VERSION playwright-core@$PLAYWRIGHT_VERSION (compiles; a few minutes)"
     npm install --no-audit --no-fund --loglevel=error --save-exact \
-        "code-server@$CODE_SERVER_VERSION" playwright-core >&2
+        "code-server@$CODE_SERVER_VERSION" "playwright-core@$PLAYWRIGHT_VERSION" >&2
     # Reading the version (not running code-server) writes nothing into the user's home.
     node -p "'code-server ' + require('$ROOT/node_modules/code-server/package.json').version" >&2
 }

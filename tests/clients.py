@@ -155,6 +155,23 @@ class ClientDocument:
         return (indexes[0], indexes[-1] + 1) if indexes else None
 
 
+def _as_seen_in_full(old: str, offset: int, delete: int, text: str) -> tuple[int, int, str]:
+    """The user's edit as a full-text sync shows it: between the common prefix and suffix.
+
+    Where the user typed inside a run of equal characters is not in the text, so whoever
+    reads whole texts (the server) must pick; the origins follow the same pick.
+    """
+    new = old[:offset] + text + old[offset + delete :]
+    prefix = 0
+    while prefix < min(len(old), len(new)) and old[prefix] == new[prefix]:
+        prefix += 1
+    suffix = 0
+    limit = min(len(old), len(new)) - prefix
+    while suffix < limit and old[len(old) - 1 - suffix] == new[len(new) - 1 - suffix]:
+        suffix += 1
+    return prefix, len(old) - suffix - prefix, new[prefix : len(new) - suffix]
+
+
 @attrs.define
 class AppliedEdit:
     label: str | None
@@ -163,11 +180,14 @@ class AppliedEdit:
     versioned: bool
 
 
-class EditorClient:
-    """A pytest-lsp client with an editor's `workspace/applyEdit` and sync behaviour."""
+class Editor:
+    """An editor's handling of documents, typing and the server's edits, without a transport.
 
-    def __init__(self, lsp: LanguageClient, encoding: str, style: Style | None = None) -> None:
-        self.lsp = lsp
+    `EditorClient` connects it to a real server over stdio; tests of the engine alone connect
+    it to an in-process pump.
+    """
+
+    def __init__(self, encoding: str, style: Style | None = None) -> None:
         self.encoding = encoding
         self.style = style or Style("plain", "visual-studio-code")
         self.documents: dict[str, ClientDocument] = {}
@@ -175,14 +195,23 @@ class EditorClient:
         self.rejected = 0
         self.skipped = 0  # stale versioned edits skipped and answered applied:true
         self.on_edit: list[Callable[[AppliedEdit], None]] = []
+        self.manual_flush = False  # a debouncing editor holds changes until `flush()`
         self._pending: dict[str, list[types.TextDocumentContentChangeEvent]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._typed_at: dict[str, float] = {}
 
-        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
-            return self._apply_edit(params)
+    # -- what the transport does ---------------------------------------------------------
 
-        lsp.feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
+    def _send_open(self, item: types.TextDocumentItem) -> None:
+        raise NotImplementedError
+
+    def _send_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        raise NotImplementedError
+
+    def _send_close(self, uri: str) -> None:
+        raise NotImplementedError
+
+    # -- what the user does --------------------------------------------------------------
 
     def open(self, path: Path, text: str, language_id: str = "python") -> ClientDocument:
         uri = path.as_uri()
@@ -190,22 +219,18 @@ class EditorClient:
             uri, text, self.encoding, language_id, version=self.style.first_version
         )
         self.documents[uri] = document
-        self.lsp.text_document_did_open(
-            types.DidOpenTextDocumentParams(
-                types.TextDocumentItem(uri, language_id, document.version, text)
-            )
-        )
+        self._send_open(types.TextDocumentItem(uri, language_id, document.version, text))
         return document
 
     def close(self, document: ClientDocument) -> None:
         self.flush(document)
         self.documents.pop(document.uri, None)
-        self.lsp.text_document_did_close(
-            types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(document.uri))
-        )
+        self._send_close(document.uri)
 
     def type(self, document: ClientDocument, offset: int, text: str, delete: int = 0) -> None:
         """The user edits the document."""
+        if self.style.full_sync:
+            offset, delete, text = _as_seen_in_full(document.text, offset, delete, text)
         if text:
             for origin in {o for o in document.origins if is_generated(o)}:
                 span = document.span(origin)
@@ -230,17 +255,7 @@ class EditorClient:
         """Whether some change has not been synced yet."""
         return any(self._pending.values())
 
-    async def quiet(self, seconds: float = 0.1, timeout: float = 20.0) -> None:
-        """Until nothing is held and no edit has arrived for `seconds`."""
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        while True:
-            last = self.applied[-1].time if self.applied else 0.0
-            if not self.holding and loop.time() - last >= seconds:
-                return
-            if loop.time() > deadline:
-                raise TimeoutError("the client never went quiet")
-            await asyncio.sleep(0.02)
+    # -- syncing -------------------------------------------------------------------------
 
     def _changed(
         self, document: ClientDocument, changes: list[types.TextDocumentContentChangeEvent]
@@ -250,6 +265,8 @@ class EditorClient:
             self._send_changes(document, changes)
             return
         self._pending.setdefault(document.uri, []).extend(changes)
+        if self.manual_flush:
+            return
         timer = self._timers.pop(document.uri, None)
         if timer is not None:
             timer.cancel()
@@ -261,20 +278,17 @@ class EditorClient:
     ) -> None:
         if self.style.full_sync:
             changes = [types.TextDocumentContentChangeWholeDocument(text=document.text)]
-        self._sync(document, changes)
-
-    def _sync(
-        self, document: ClientDocument, changes: list[types.TextDocumentContentChangeEvent]
-    ) -> None:
-        self.lsp.text_document_did_change(
+        self._send_change(
             types.DidChangeTextDocumentParams(
                 types.VersionedTextDocumentIdentifier(uri=document.uri, version=document.version),
                 changes,
             )
         )
 
+    # -- the server's edits --------------------------------------------------------------
+
     def _verdict(self, uri: str, version: int | None) -> str:
-        """"apply", "skip" (answered applied:true) or "reject" for one document's edits."""
+        """How to take one document's edits: "apply", "skip" (say applied) or "reject"."""
         document = self.documents.get(uri)
         if document is None:
             return "reject"
@@ -288,7 +302,7 @@ class EditorClient:
             return "apply"
         return "skip" if style.stale_versioned == "skip" else "reject"
 
-    def _apply_edit(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+    def apply_edit(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         edit = params.edit
         groups: list[tuple[str, int | None, list[types.TextEdit]]] = []
         for change in edit.document_changes or []:
@@ -332,6 +346,42 @@ class EditorClient:
         for callback in self.on_edit:
             callback(record)
         return types.ApplyWorkspaceEditResult(applied=True)
+
+
+class EditorClient(Editor):
+    """A pytest-lsp client with an editor's `workspace/applyEdit` and sync behaviour."""
+
+    def __init__(self, lsp: LanguageClient, encoding: str, style: Style | None = None) -> None:
+        super().__init__(encoding, style)
+        self.lsp = lsp
+
+        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+            return self.apply_edit(params)
+
+        lsp.feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
+
+    def _send_open(self, item: types.TextDocumentItem) -> None:
+        self.lsp.text_document_did_open(types.DidOpenTextDocumentParams(item))
+
+    def _send_change(self, params: types.DidChangeTextDocumentParams) -> None:
+        self.lsp.text_document_did_change(params)
+
+    def _send_close(self, uri: str) -> None:
+        self.lsp.text_document_did_close(
+            types.DidCloseTextDocumentParams(types.TextDocumentIdentifier(uri))
+        )
+
+    async def quiet(self, seconds: float = 0.1, timeout: float = 20.0) -> None:
+        """Until nothing is held and no edit has arrived for `seconds`."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            last = self.applied[-1].time if self.applied else 0.0
+            if not self.holding and loop.time() - last >= seconds:
+                return
+            if loop.time() > deadline:
+                raise TimeoutError("the client never went quiet")
+            await asyncio.sleep(0.02)
 
 
 def server_env(extra: dict[str, str] | None = None) -> dict[str, str]:

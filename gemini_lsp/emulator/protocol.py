@@ -22,7 +22,6 @@ GOOGLE_STATUS = {
     401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
     404: "NOT_FOUND",
-    405: "METHOD_NOT_ALLOWED",  # not a google.rpc.Code; Google answers with an HTML page
     409: "ABORTED",
     413: "INVALID_ARGUMENT",
     429: "RESOURCE_EXHAUSTED",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -12,6 +13,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from .. import arguments
 from ..arguments import CancelArgs, EditArgs, GenerateArgs, RefineArgs, RevertArgs
+from ..attachments import AttachmentError
 from ..backend import GenerationFailedError
 from ..documents import Document
 from ..generation import Generation
@@ -55,45 +57,51 @@ def setup(server: GeminiLanguageServer) -> None:
             raise RequestFailedError(str(error)) from None
         return generation.result()
 
-    def start(command: str, start: Any) -> Generation:
+    def start(command: str, begin: Callable[[], Generation]) -> Generation:
         try:
-            return start()  # type: ignore[no-any-return]
+            return begin()
+        except AttachmentError as error:
+            raise JsonRpcInvalidParams(f"{command}: {error}") from None
         except RegistryError as error:
             raise RequestFailedError(f"{command}: {error}") from None
         except GenerationFailedError as error:
             server.show(str(error))
             raise RequestFailedError(str(error)) from None
 
+    async def write(
+        params: types.ExecuteCommandParams,
+        args: GenerateArgs | EditArgs,
+        span: types.Range,
+        field: str,
+    ) -> dict[str, Any]:
+        """Run a generation into `span` of the argument's document (empty: an insertion)."""
+        doc = document(params.command, args.text_document.uri)
+        lines = len(doc.buffer.lines)
+        if span.start.line >= lines:
+            raise JsonRpcInvalidParams(
+                f"{params.command}: {field} line {span.start.line} is past the end of the "
+                f"document ({lines} lines)"
+            )
+        target = Target(doc, doc.buffer.loc(span.start), doc.buffer.loc(span.end))
+        prompt = args.prompt or ""  # `parse` has made sure there is one
+        return await finish(
+            start(
+                params.command,
+                lambda: registry.generate(
+                    target, prompt, args.model, args.attachments, params.work_done_token
+                ),
+            )
+        )
+
     @server.command(arguments.GENERATE)
     async def generate(params: types.ExecuteCommandParams) -> dict[str, Any]:
         args = arguments.parse(params.command, params.arguments, GenerateArgs)
-        doc = document(params.command, args.text_document.uri)
-        if args.position.line >= len(doc.buffer.lines):
-            raise JsonRpcInvalidParams(
-                f"{params.command}: position.line {args.position.line} is past the end of the "
-                f"document ({len(doc.buffer.lines)} lines)"
-            )
-        at = doc.buffer.loc(args.position)
-        target = Target(doc, at, at)
-        token = params.work_done_token
-        return await finish(
-            start(params.command, lambda: registry.generate(target, args.prompt, args.model, token))
-        )
+        return await write(params, args, types.Range(args.position, args.position), "position")
 
     @server.command(arguments.EDIT)
     async def edit(params: types.ExecuteCommandParams) -> dict[str, Any]:
         args = arguments.parse(params.command, params.arguments, EditArgs)
-        doc = document(params.command, args.text_document.uri)
-        if args.range.start.line >= len(doc.buffer.lines):
-            raise JsonRpcInvalidParams(
-                f"{params.command}: range.start.line {args.range.start.line} is past the end "
-                f"of the document ({len(doc.buffer.lines)} lines)"
-            )
-        target = Target(doc, doc.buffer.loc(args.range.start), doc.buffer.loc(args.range.end))
-        token = params.work_done_token
-        return await finish(
-            start(params.command, lambda: registry.generate(target, args.prompt, args.model, token))
-        )
+        return await write(params, args, args.range, "range.start")
 
     @server.command(arguments.REFINE)
     async def refine(params: types.ExecuteCommandParams) -> dict[str, Any]:

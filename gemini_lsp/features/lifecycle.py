@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from .. import backend, config
+from ..generation import Stop
 from ..registry import ClientLink
 
 if TYPE_CHECKING:
@@ -60,8 +61,10 @@ def setup(server: GeminiLanguageServer) -> None:
             await pull_configuration(server)
 
     @server.feature(types.SHUTDOWN)
-    def shutdown(params: Any) -> None:
-        server.registry.stop_all()
+    async def shutdown(params: Any) -> None:
+        # Generations in flight end as if cancelled (a rewrite puts its original back) and
+        # their requests are answered before `shutdown` is.
+        await server.stop_generations(Stop.CANCELLED)
 
 
 async def pull_configuration(server: GeminiLanguageServer) -> None:

@@ -31,7 +31,7 @@ GENERATED = 'def greet():\n    return "hé😀你好"'
 async def test_generate_inserts_exact_text_in_place(
     style: str, tmp_path: Path, emulator: Emulator
 ) -> None:
-    emulator.script(Reply(FENCED_CHUNKS, chunk_delay_ms=5))
+    emulator.script(Reply(FENCED_CHUNKS, chunk_delay_ms=40))
     original = "s = 'é😀'\n\nprint(greet())\n"
     async with editor(style, tmp_path, emulator) as client:
         doc = client.open(tmp_path / "greet.py", original)

@@ -320,6 +320,25 @@ async def test_cancelling_before_the_first_token_is_seen_within_50_ms(
     assert emu.requests[0].first_chunk_at is None
 
 
+async def test_a_client_timeout_during_a_stall_is_a_disconnect(
+    emu: Emulator, make_client: ClientFactory
+) -> None:
+    # HttpOptions.timeout is in milliseconds; with httpx2 it limits each read, not the total.
+    client = make_client(emu, timeout=300)
+    # The whole stream outlasts the timeout (0.45 s), no gap does (0.15 s), until the stall.
+    emu.script(Reply(["a", "b", "c", "d", "e"], chunk_delay_ms=150, stall_after=4))
+    received: list[str] = []
+    with pytest.raises(httpx2.ReadTimeout):
+        await collect_into(received, client)
+    assert received == ["a", "b", "c", "d"]
+    record = emu.requests[0]
+    await emu.wait_for_disconnect(record, timeout=2)
+    assert record.first_chunk_at is not None
+    assert record.disconnected_at is not None
+    last_chunk_at = record.first_chunk_at + 3 * 0.150
+    assert 0.25 < record.disconnected_at - last_chunk_at < 1.0
+
+
 async def test_stop_closes_open_streams(emu: Emulator, client: genai.Client) -> None:
     emu.script(Reply(["a", "b"], stall_after=1))
     received: list[str] = []
@@ -411,11 +430,17 @@ async def test_default_pace_follows_first_token_ms_and_chars_per_second(
 
 async def test_streams_run_concurrently(emu: Emulator, client: genai.Client) -> None:
     emu.script(*[Reply(["a", "b", "c"], chunk_delay_ms=150) for _ in range(2)])
-    started = time.monotonic()
     results = await asyncio.gather(collect(client), collect(client))
-    elapsed = time.monotonic() - started
     assert results == [["a", "b", "c"]] * 2
-    assert elapsed < 0.55  # one stream takes 0.3 s; two in sequence would take 0.6 s
+    # Judged by the emulator's clock, not the wall: each stream was under way
+    # while the other one was, whatever the load on the machine.
+    first, second = emu.requests
+    assert first.finished_at is not None
+    assert second.finished_at is not None
+    assert second.first_chunk_at is not None
+    assert first.first_chunk_at is not None
+    assert second.first_chunk_at < first.finished_at
+    assert first.first_chunk_at < second.finished_at
 
 
 async def test_fast_mode_sustains_50k_characters_per_second_through_the_sdk(

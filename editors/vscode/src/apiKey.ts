@@ -21,7 +21,7 @@ export class ApiKey {
     async ask(): Promise<void> {
         const value = await vscode.window.showInputBox({
             title: 'Gemini API Key',
-            prompt: 'Kept in VS Code\'s secret storage. Leave empty to remove the stored key (GEMINI_API_KEY from the environment is used then).',
+            prompt: "Kept in VS Code's secret storage. Leave empty to remove the stored key (GEMINI_API_KEY from the environment is used then).",
             password: true,
             ignoreFocusOut: true,
         });

@@ -25,7 +25,9 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         if (!editor) {
             void vscode.window.showInformationMessage('Gemini: open a file and place the cursor first.');
         } else if (!client?.isRunning()) {
-            void vscode.window.showErrorMessage('Gemini: the language server is not running. Run "Gemini: Restart Server" or see "Gemini: Show Output".');
+            void vscode.window.showErrorMessage(
+                'Gemini: the language server is not running. Run "Gemini: Restart Server" or see "Gemini: Show Output".',
+            );
         } else {
             return { editor, c2p: client.code2ProtocolConverter, client };
         }
@@ -68,10 +70,15 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         if (!editor) return;
         const id = generations.latestIn(editor.document.uri.toString());
         if (!id) {
-            void vscode.window.showInformationMessage('Gemini: nothing to refine yet — generate something in this file first.');
+            void vscode.window.showInformationMessage(
+                'Gemini: nothing to refine yet — generate something in this file first.',
+            );
             return;
         }
-        const prompt = await prompts.ask({ title: `Gemini: Refine ${id}`, prompt: 'What should change in the last generation?' });
+        const prompt = await prompts.ask({
+            title: `Gemini: Refine ${id}`,
+            prompt: 'What should change in the last generation?',
+        });
         if (prompt) await generations.run(ServerCommand.refine, { id, prompt });
     };
 
@@ -81,7 +88,10 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         // The server knows the latest generation of the document, whoever started it.
         const argument = { textDocument: { uri: c2p.asUri(editor.document.uri) } };
         try {
-            await client.sendRequest(ExecuteCommandRequest.type, { command: ServerCommand.revert, arguments: [argument] });
+            await client.sendRequest(ExecuteCommandRequest.type, {
+                command: ServerCommand.revert,
+                arguments: [argument],
+            });
         } catch (error) {
             // e.g. "no generation to revert in this document": worth telling, not a failure.
             const message = error instanceof Error ? error.message : String(error);

@@ -57,7 +57,10 @@ export class GenerationEdits implements vscode.Disposable {
         const document = editor.document;
         if (target.version !== null && target.version !== undefined && target.version !== document.version) {
             // The user typed since the server planned this edit; the server re-plans and re-sends.
-            return { applied: false, failureReason: `document is at version ${document.version}, edit is for ${target.version}` };
+            return {
+                applied: false,
+                failureReason: `document is at version ${document.version}, edit is for ${target.version}`,
+            };
         }
         const key = document.uri.toString();
         const step = this.open.get(key);

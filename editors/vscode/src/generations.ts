@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import {
     CancellationTokenSource,
+    ErrorCodes,
     LSPErrorCodes,
     ExecuteCommandRequest,
     ResponseError,
@@ -69,11 +70,19 @@ export class Generations implements vscode.Disposable {
     async run(command: string, args: GenerationArgs): Promise<GenerationResult | undefined> {
         const client = this.client();
         if (!client?.isRunning()) {
-            void vscode.window.showErrorMessage('Gemini: the language server is not running. Run "Gemini: Restart Server" or see "Gemini: Show Output".');
+            void vscode.window.showErrorMessage(
+                'Gemini: the language server is not running. Run "Gemini: Restart Server" or see "Gemini: Show Output".',
+            );
             return undefined;
         }
         const uri = args.textDocument ? canonical(args.textDocument.uri) : this.documentOf(args.id);
-        const generation: Generation = { command, uri, title: 'Gemini', message: 'Waiting for Gemini…', request: new CancellationTokenSource() };
+        const generation: Generation = {
+            command,
+            uri,
+            title: 'Gemini',
+            message: 'Waiting for Gemini…',
+            request: new CancellationTokenSource(),
+        };
         const token = `gemini-lsp-vscode-${nextToken++}`;
         const progress = client.onProgress(WorkDoneProgress.type, token, (value) => this.progress(generation, value));
         this.running.add(generation);
@@ -87,10 +96,14 @@ export class Generations implements vscode.Disposable {
             );
             return outcome.result;
         } catch (error) {
-            if (!(error instanceof ResponseError && error.code === LSPErrorCodes.RequestCancelled)) {
+            const code = error instanceof ResponseError ? error.code : undefined;
+            if (code !== LSPErrorCodes.RequestCancelled) {
                 outcome.error = error instanceof Error ? error.message : String(error);
                 this.log.error(`${command} failed: ${outcome.error}`);
             }
+            // A failed generation is told by the server (window/showMessage); a request it
+            // refused as invalid is not, so say it here.
+            if (code === ErrorCodes.InvalidParams) void vscode.window.showErrorMessage(`Gemini: ${outcome.error}`);
             return undefined;
         } finally {
             progress.dispose();
@@ -100,7 +113,9 @@ export class Generations implements vscode.Disposable {
             this.edits.end({ generation: result?.id, uri });
             if (result?.id) {
                 if (uri) this.latest.set(uri, result.id);
-                this.log.info(`${command} ${result.id} ${result.status}: ${result.text.length} characters, ${result.timings?.totalMs ?? '?'} ms`);
+                this.log.info(
+                    `${command} ${result.id} ${result.status}: ${result.text.length} characters, ${result.timings?.totalMs ?? '?'} ms`,
+                );
             }
             this.changed.fire();
             this.ended.fire(outcome);
@@ -114,7 +129,10 @@ export class Generations implements vscode.Disposable {
         if (targets.length === 0 || !client?.isRunning()) return;
         try {
             const argument = uri ? { textDocument: { uri } } : {};
-            await client.sendRequest(ExecuteCommandRequest.type, { command: ServerCommand.cancel, arguments: [argument] });
+            await client.sendRequest(ExecuteCommandRequest.type, {
+                command: ServerCommand.cancel,
+                arguments: [argument],
+            });
         } catch (error) {
             // The server could not say; cancelling the requests themselves stops them too.
             this.log.warn(`gemini.cancel failed (${String(error)}); cancelling the requests`);
@@ -122,7 +140,10 @@ export class Generations implements vscode.Disposable {
         }
     }
 
-    private progress(generation: Generation, value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd): void {
+    private progress(
+        generation: Generation,
+        value: WorkDoneProgressBegin | WorkDoneProgressReport | WorkDoneProgressEnd,
+    ): void {
         if (value.kind === 'begin') generation.title = value.title;
         if (value.message) generation.message = value.message;
         this.changed.fire();

@@ -48,7 +48,10 @@ export class LanguageServer implements vscode.Disposable {
                 command: found.command,
                 args: found.args,
                 // No `transport`: with TransportKind.stdio the client would append --stdio.
-                options: { env: await this.apiKey.environment(), cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath },
+                options: {
+                    env: await this.apiKey.environment(),
+                    cwd: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
+                },
             };
         } catch (error) {
             const message = error instanceof ServerNotFound ? error.message : `Gemini LSP: ${String(error)}`;
@@ -67,7 +70,9 @@ export class LanguageServer implements vscode.Disposable {
         this.client = client;
         try {
             await client.start();
-            this.log.info(`Server started: ${client.initializeResult?.serverInfo?.name ?? ''} ${client.initializeResult?.serverInfo?.version ?? ''}`);
+            this.log.info(
+                `Server started: ${client.initializeResult?.serverInfo?.name ?? ''} ${client.initializeResult?.serverInfo?.version ?? ''}`,
+            );
         } catch (error) {
             const message = `Gemini LSP: the language server did not start (${[executable.command, ...(executable.args ?? [])].join(' ')}): ${error instanceof Error ? error.message : String(error)}`;
             this.log.error(message);
@@ -77,7 +82,8 @@ export class LanguageServer implements vscode.Disposable {
 
     private async offerHelp(message: string): Promise<void> {
         const choice = await vscode.window.showErrorMessage(message, 'Open Settings', 'Show Output');
-        if (choice === 'Open Settings') await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.server`);
+        if (choice === 'Open Settings')
+            await vscode.commands.executeCommand('workbench.action.openSettings', `${SECTION}.server`);
         if (choice === 'Show Output') this.log.show();
     }
 

@@ -38,7 +38,10 @@ export class PromptInput {
         box.ignoreFocusOut = true;
         box.value = recent[0] ?? '';
         box.valueSelection = [0, box.value.length];
-        const history: vscode.QuickInputButton = { iconPath: new vscode.ThemeIcon('history'), tooltip: 'Recent prompts' };
+        const history: vscode.QuickInputButton = {
+            iconPath: new vscode.ThemeIcon('history'),
+            tooltip: 'Recent prompts',
+        };
         if (recent.length > 0) box.buttons = [history];
 
         return new Promise((resolve) => {
@@ -54,7 +57,10 @@ export class PromptInput {
             box.onDidTriggerButton(async () => {
                 // Showing the list hides the box; settle only after the list answers.
                 settled = true;
-                const picked = await vscode.window.showQuickPick(recent, { title: request.title, placeHolder: 'Recent prompts' });
+                const picked = await vscode.window.showQuickPick(recent, {
+                    title: request.title,
+                    placeHolder: 'Recent prompts',
+                });
                 settled = false;
                 if (picked === undefined) return finish(undefined);
                 box.value = picked;

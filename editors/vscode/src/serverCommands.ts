@@ -7,7 +7,10 @@ import type { Generations } from './generations';
 import type { PromptInput } from './promptInput';
 import { GENERATING_COMMANDS, type GenerationArgs } from './protocol';
 
-export function serverCommandMiddleware(generations: Generations, prompts: PromptInput): NonNullable<Middleware['executeCommand']> {
+export function serverCommandMiddleware(
+    generations: Generations,
+    prompts: PromptInput,
+): NonNullable<Middleware['executeCommand']> {
     return async (command, args, next) => {
         if (!GENERATING_COMMANDS.has(command)) return next(command, args);
         const argument: GenerationArgs = { ...((args[0] ?? {}) as GenerationArgs) };

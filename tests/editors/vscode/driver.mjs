@@ -59,9 +59,9 @@ async function statusText() {
 }
 
 async function notifications() {
-    return page.locator('.notifications-toasts .notification-toast').evaluateAll((toasts) =>
-        toasts.map((toast) => toast.innerText.trim()),
-    );
+    return page
+        .locator('.notifications-toasts .notification-toast')
+        .evaluateAll((toasts) => toasts.map((toast) => toast.innerText.trim()));
 }
 
 async function activeTabDirty() {
@@ -95,13 +95,16 @@ const ops = {
         await page.keyboard.press('Control+P');
         await until('quick open', quickInputVisible);
         await page.keyboard.type(name);
-        await until(`"${name}" in quick open`, async () =>
-            (await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).count()) > 0,
+        await until(
+            `"${name}" in quick open`,
+            async () => (await page.locator('.quick-input-list .monaco-list-row', { hasText: name }).count()) > 0,
         );
         await page.keyboard.press('Enter');
-        await until(`the editor for ${name}`, async () =>
-            (await page.locator('.tabs-container .tab.active', { hasText: name }).count()) > 0 &&
-            (await page.locator('.editor-group-container.active .monaco-editor.focused').count()) > 0,
+        await until(
+            `the editor for ${name}`,
+            async () =>
+                (await page.locator('.tabs-container .tab.active', { hasText: name }).count()) > 0 &&
+                (await page.locator('.editor-group-container.active .monaco-editor.focused').count()) > 0,
         );
         return true;
     },
@@ -113,9 +116,11 @@ const ops = {
         await page.keyboard.type(`${line}:${column}`);
         await sleep(100);
         await page.keyboard.press('Enter');
-        await until('the editor to take the focus', async () =>
-            !(await quickInputVisible()) &&
-            (await page.locator('.editor-group-container.active .monaco-editor.focused').count()) > 0,
+        await until(
+            'the editor to take the focus',
+            async () =>
+                !(await quickInputVisible()) &&
+                (await page.locator('.editor-group-container.active .monaco-editor.focused').count()) > 0,
         );
         return true;
     },
@@ -134,8 +139,12 @@ const ops = {
             await page.keyboard.press('F1');
             await until('the command palette', quickInputVisible);
             await page.keyboard.type(title);
-            const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title });
-            const found = await until('the palette to list it', async () => (await row.count()) > 0, 3000).catch(() => false);
+            const row = page.locator('.quick-input-list .monaco-list-row', {
+                hasText: title,
+            });
+            const found = await until('the palette to list it', async () => (await row.count()) > 0, 3000).catch(
+                () => false,
+            );
             if (found) {
                 await page.keyboard.press('Enter');
                 return true;
@@ -148,15 +157,40 @@ const ops = {
 
     /** Answers the input box a command opened (its title, then the text and Enter). */
     async answer({ title, text }) {
-        await until(`the input box "${title}"`, async () =>
-            (await quickInputVisible()) &&
-            (await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).count()) > 0,
+        await until(
+            `the input box "${title}"`,
+            async () =>
+                (await quickInputVisible()) &&
+                (await page.locator('.quick-input-widget .quick-input-title', { hasText: title }).count()) > 0,
         );
         await page.keyboard.press('Control+A');
         await page.keyboard.type(text);
         await page.keyboard.press('Enter');
         await until('the input box to close', async () => !(await quickInputVisible()));
         return true;
+    },
+
+    /** Opens the light bulb menu (Ctrl+.) and picks the action with that title. */
+    async codeAction({ title }) {
+        const row = page.locator('.action-widget .monaco-list-row', { hasText: title });
+        await until(
+            `the code action "${title}"`,
+            async () => {
+                if ((await row.count()) > 0) return true;
+                await page.keyboard.press('Control+Period');
+                await sleep(500);
+                return (await row.count()) > 0;
+            },
+            30000,
+            500,
+        );
+        await row.first().click();
+        return true;
+    },
+
+    /** The text of the open quick input (title, question, value). */
+    async quickInputText() {
+        return (await quickInputVisible()) ? quickInput().innerText() : null;
     },
 
     async type({ text, delay = 0 }) {
@@ -174,17 +208,27 @@ const ops = {
     },
 
     async waitEditorText({ contains, waitMs = 15000 }) {
-        return until(`the editor to show ${JSON.stringify(contains)}`, async () => {
-            const text = await editorText();
-            return text !== null && text.includes(contains) ? text : null;
-        }, waitMs, 25);
+        return until(
+            `the editor to show ${JSON.stringify(contains)}`,
+            async () => {
+                const text = await editorText();
+                return text !== null && text.includes(contains) ? text : null;
+            },
+            waitMs,
+            25,
+        );
     },
 
     async waitEditorTextGone({ text, waitMs = 15000 }) {
-        return until(`the editor to no longer show ${JSON.stringify(text)}`, async () => {
-            const screen = await editorText();
-            return screen !== null && !screen.includes(text) ? screen : null;
-        }, waitMs, 25);
+        return until(
+            `the editor to no longer show ${JSON.stringify(text)}`,
+            async () => {
+                const screen = await editorText();
+                return screen !== null && !screen.includes(text) ? screen : null;
+            },
+            waitMs,
+            25,
+        );
     },
 
     async status() {
@@ -193,10 +237,15 @@ const ops = {
 
     async waitStatus({ pattern, waitMs = 15000 }) {
         const re = new RegExp(pattern);
-        return until(`the status bar to match /${pattern}/`, async () => {
-            const text = await statusText();
-            return re.test(text) ? text : null;
-        }, waitMs, 25);
+        return until(
+            `the status bar to match /${pattern}/`,
+            async () => {
+                const text = await statusText();
+                return re.test(text) ? text : null;
+            },
+            waitMs,
+            25,
+        );
     },
 
     async notifications() {
@@ -205,9 +254,11 @@ const ops = {
 
     async waitNotification({ pattern, waitMs = 15000 }) {
         const re = new RegExp(pattern, 'i');
-        return until(`a notification matching /${pattern}/`, async () =>
-            (await notifications()).find((text) => re.test(text)) ?? null,
-        waitMs);
+        return until(
+            `a notification matching /${pattern}/`,
+            async () => (await notifications()).find((text) => re.test(text)) ?? null,
+            waitMs,
+        );
     },
 
     async save() {

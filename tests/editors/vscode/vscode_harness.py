@@ -258,6 +258,16 @@ class VSCode:
         if answer is not None:
             self.call("answer", title=answer_title or title.rstrip("…"), text=answer)
 
+    def wait_quick_input(self, contains: str, timeout: float = 15) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            text = self.call("quickInputText")
+            if text and contains in text:
+                return str(text)
+            if time.monotonic() > deadline:
+                raise DriverError(f"no input box showing {contains!r} (last: {text!r})")
+            time.sleep(0.1)
+
     def type(self, text: str, delay_ms: int = 0) -> None:
         self.call("type", text=text, delay=delay_ms)
 

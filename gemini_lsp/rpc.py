@@ -1,0 +1,203 @@
+"""pygls' JSON-RPC protocol, hardened: every message gets the answer the spec asks for, and the
+bookkeeping stays bounded however long the server runs.
+
+What pygls 2.1 does otherwise (FACTS.md, and read in pygls/protocol/json_rpc.py):
+- a future is kept in `_request_futures` for each notification handled by a coroutine or a
+  generator (pygls' own `initialized`, `$/setTrace`, …) and never removed;
+- a result type is kept in `_result_types` for each request the client answers with an error;
+- a body that is not JSON, or whose shape is wrong, is logged and left unanswered, so the
+  client waits for ever; a request without `params` for an unknown method is one of them;
+- every InvalidParams answer is logged as an exception with a traceback;
+- `shutdown` cancels pending futures while iterating over the dict their callbacks change
+  ("dictionary changed size during iteration"), and answers requests that arrive after it
+  with silence instead of InvalidRequest.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import json
+import logging
+from typing import Any
+
+import cattrs
+from lsprotocol import types
+from pygls.exceptions import (
+    JsonRpcException,
+    JsonRpcInvalidParams,
+    JsonRpcInvalidRequest,
+    JsonRpcParseError,
+)
+from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import MsgId, RPCNotification, RPCRequest, RPCResponse
+from pygls.protocol.language_server import lsp_method
+
+log = logging.getLogger(__name__)
+
+
+class UnusableMessageError(Exception):
+    """A message that cannot be handled; `error` is the answer it gets, if it can get one."""
+
+    def __init__(self, msg_id: MsgId | None, error: JsonRpcException | None) -> None:
+        super().__init__(error.message if error else "unusable message")
+        self.msg_id = msg_id
+        self.error = error
+
+
+class FutureTable(dict[MsgId, Any]):
+    """`_request_futures` that forgets each future, and its result type, once it is done."""
+
+    def __init__(self, result_types: dict[MsgId, Any]) -> None:
+        super().__init__()
+        self._result_types = result_types
+
+    def __setitem__(self, key: MsgId, future: Any) -> None:
+        super().__setitem__(key, future)
+        future.add_done_callback(functools.partial(self._forget, key))
+
+    def _forget(self, key: MsgId, future: Any) -> None:
+        if self.get(key) is future:
+            del self[key]
+        self._result_types.pop(key, None)
+
+
+class RobustProtocol(LanguageServerProtocol):
+    """The JSON-RPC layer under our LSP handlers."""
+
+    def __init__(self, server: Any, converter: cattrs.Converter) -> None:
+        super().__init__(server, converter)
+        self._request_futures = FutureTable(self._result_types)
+        self.exiting = False
+        self.exit_code = 1
+        # executeCommand tasks still running: `shutdown` lets them answer first.
+        self.command_tasks: set[asyncio.Task[Any]] = set()
+
+    # -- intake ---------------------------------------------------------------------------
+
+    def receive(self, body: bytes) -> bool:
+        """Handle one frame's body. False once `exit` has arrived: stop reading."""
+        try:
+            data = json.loads(body)
+        except ValueError as error:  # not JSON, or not UTF-8
+            log.warning("message is not valid JSON: %s", error)
+            self.answer_error(None, JsonRpcParseError(f"Parse error: {error}"))
+            return not self.exiting
+        try:
+            message = self.structure_message(data)
+        except UnusableMessageError as error:
+            if error.error is not None:
+                self.answer_error(error.msg_id, error.error)
+            return not self.exiting
+        try:
+            self.handle_message(message)
+        except Exception:
+            log.exception("failed to handle a message")
+        return not self.exiting
+
+    def reject(self, reason: str) -> None:
+        """A frame was dropped unread: answer as for a request whose id cannot be known."""
+        self.answer_error(None, JsonRpcInvalidRequest(f"Invalid Request: {reason}"))
+
+    def structure_message(self, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("jsonrpc") != self.VERSION:
+            raise UnusableMessageError(
+                _id_of(data),
+                JsonRpcInvalidRequest(
+                    'Invalid Request: a message is an object with "jsonrpc": "2.0"'
+                ),
+            )
+        method = data.get("method")
+        if "method" in data and not isinstance(method, str):
+            raise UnusableMessageError(
+                _id_of(data), JsonRpcInvalidRequest("Invalid Request: method must be a string")
+            )
+        if method is not None and "params" not in data:
+            data = {**data, "params": None}  # params are optional; pygls' fallbacks need one
+        if "id" in data and _id_of(data) is None and data["id"] is not None:
+            raise UnusableMessageError(
+                None, JsonRpcInvalidRequest("Invalid Request: id must be a number or a string")
+            )
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            detail = _validation_detail(error.__cause__)
+            log.warning("malformed %s message: %s", method or "response", detail)
+            if method is None or "id" not in data:
+                raise UnusableMessageError(None, None) from None  # nobody waits for an answer
+            raise UnusableMessageError(
+                _id_of(data), JsonRpcInvalidParams(f"Invalid params for {method}: {detail}")
+            ) from None
+
+    def handle_message(self, message: Any) -> None:
+        if not self._shutdown or getattr(message, "method", None) == types.EXIT:
+            super().handle_message(message)
+        elif isinstance(message, RPCRequest):
+            self.answer_error(
+                message.id, JsonRpcInvalidRequest("Invalid Request: the server is shutting down")
+            )
+        elif isinstance(message, RPCResponse):
+            self._handle_response(message.id, message.result)
+        elif not isinstance(message, RPCNotification):
+            self._handle_response(message.id, None, message.error)
+
+    def answer_error(self, msg_id: MsgId | None, error: JsonRpcException) -> None:
+        self._send_data({"jsonrpc": self.VERSION, "id": msg_id, "error": _error_json(error)})
+
+    # -- answers ----------------------------------------------------------------------------
+
+    def _send_handler_result(self, future: Any, *, msg_id: MsgId) -> None:
+        # An error meant for the client (InvalidParams, RequestFailed) is an answer, not a
+        # server fault: no traceback in the log.
+        if not future.cancelled() and isinstance(future.exception(), JsonRpcException):
+            self._request_futures.pop(msg_id, None)
+            error: JsonRpcException = future.exception()
+            log.info("request %s answered with error %s: %s", msg_id, error.code, error.message)
+            self.answer_error(msg_id, error)
+            return
+        super()._send_handler_result(future, msg_id=msg_id)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    # A coroutine: our `shutdown` handler waits for generations to wind down first.
+    @lsp_method(types.SHUTDOWN)
+    async def lsp_shutdown(self, *args: Any) -> None:  # type: ignore[override]
+        handler = self.fm.features.get(types.SHUTDOWN)
+        if handler is not None:
+            result = handler(*args)
+            if inspect.isawaitable(result):
+                await result
+        current = self.msg_id
+        # A snapshot: cancelling runs callbacks that remove entries.
+        for msg_id, future in list(self._request_futures.items()):
+            if msg_id != current and not future.done():
+                future.cancel()
+        self._shutdown = True
+
+    @lsp_method(types.EXIT)
+    def lsp_exit(self, *args: Any) -> None:  # type: ignore[override]
+        self.exiting = True
+        self.exit_code = 0 if self._shutdown else 1
+
+
+def _id_of(data: Any) -> MsgId | None:
+    value = data.get("id") if isinstance(data, dict) else None
+    if isinstance(value, (int, str)) and not isinstance(value, bool):
+        return value
+    return None
+
+
+def _validation_detail(cause: BaseException | None) -> str:
+    if isinstance(cause, cattrs.BaseValidationError):
+        return "; ".join(
+            m.replace(" @ .", " @ ") for m in cattrs.transform_error(cause, path="")[:5]
+        )
+    return "the message does not have the shape the method needs"
+
+
+def _error_json(error: JsonRpcException) -> dict[str, Any]:
+    answer: dict[str, Any] = {"code": error.code, "message": error.message}
+    if error.data is not None:
+        answer["data"] = error.data
+    return answer

@@ -1,0 +1,43 @@
+"""Hypothesis strategies for documents and generated text that stress positions and EOLs."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+
+# Characters of 1 to 4 bytes in UTF-8, 1 or 2 units in UTF-16, and combining marks. The
+# original text, the generated text and the typist use disjoint characters (line breaks
+# aside): a user who types exactly what the server inserts, where it inserts it, makes the
+# two indistinguishable in any client's sync, so no oracle could judge the outcome.
+CHARACTERS = ("a", "b", "\t", "é", "中", "😀", "e\u0301")
+GENERATED = ("x", "yz", "\n", "ж", "ü", "🙂", "o\u0308", "-")
+
+
+def lines(eol: str, max_lines: int = 6) -> st.SearchStrategy[str]:
+    line = st.lists(st.sampled_from(CHARACTERS), max_size=6).map("".join)
+    return st.tuples(st.lists(line, max_size=max_lines), st.booleans()).map(
+        lambda parts: eol.join(parts[0]) + (eol if parts[1] and parts[0] else "")
+    )
+
+
+def documents(max_lines: int = 6) -> st.SearchStrategy[str]:
+    """LF, CRLF, or single-line texts, with or without a final line break, or empty."""
+    return st.sampled_from(["\n", "\r\n"]).flatmap(lambda eol: lines(eol, max_lines))
+
+
+def any_text() -> st.SearchStrategy[str]:
+    """Any mix of line breaks, lone CRs included."""
+    return st.lists(st.sampled_from([*CHARACTERS, "\n", "\r", "\r\n"]), max_size=16).map("".join)
+
+
+def offsets(text: str) -> st.SearchStrategy[int]:
+    """Offsets that are not between the CR and the LF of a CRLF."""
+    valid = [
+        i for i in range(len(text) + 1) if not (0 < i < len(text) and text[i - 1 : i + 1] == "\r\n")
+    ]
+    return st.sampled_from(valid)
+
+
+def chunks(max_size: int = 8) -> st.SearchStrategy[list[str]]:
+    """Generated text in pieces, with line breaks ("\\n": the engine converts them)."""
+    piece = st.lists(st.sampled_from(GENERATED), min_size=1, max_size=4).map("".join)
+    return st.lists(piece, min_size=1, max_size=max_size)

@@ -1,0 +1,83 @@
+"""Property tests of the engine alone: random chunkings x user edits x interleavings x clients.
+
+Each example is one document, one or two generations and an editor in one of the styles of
+tests/clients.py; hypothesis picks the text, the chunks, the typist's actions and the order in
+which every message moves (see sim.py), so interleavings that timing would make rare are
+tried as often as any other. Examples: 150 per style, 2 generations at once: 60 per style.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.clients import STYLES
+from tests.engine.oracle import check_generation
+from tests.engine.sim import Simulation
+from tests.engine.strategies import chunks, documents, offsets
+from tests.engine.typist import actions, eol_of, perform
+
+def examples(count: int) -> settings:
+    return settings(
+        max_examples=count,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+    )
+
+
+async def run(style: str, data: st.DataObject, generations: int) -> None:
+    text = data.draw(documents(), label="text")
+    places = sorted(data.draw(st.lists(offsets(text), min_size=generations, max_size=generations)))
+    sim = Simulation(STYLES[style], text)
+    streams = []
+    for place in places:
+        writer, origin = sim.writer(place)
+        streams.append((writer, origin, place, data.draw(chunks(), label="chunks")))
+    plan = data.draw(actions(), label="typist")
+    steps = data.draw(st.lists(st.integers(0, 5), max_size=80), label="interleaving")
+    queues = [list(s[3]) for s in streams]
+    for step in steps:
+        await sim.run_loop()
+        options = [f"chunk{i}" for i, q in enumerate(queues) if q]
+        options += ["client"] * bool(sim.to_client) + ["server"] * bool(sim.to_server)
+        options += ["sync"] * sim.editor.holding + ["type"] * bool(plan)
+        if not options:
+            break
+        choice = options[step % len(options)]
+        if choice.startswith("chunk"):
+            index = int(choice[5:])
+            sim.pump.append(streams[index][0], queues[index].pop(0))
+        elif choice == "client":
+            sim.deliver_to_client()
+        elif choice == "server":
+            sim.deliver_to_server()
+        elif choice == "sync":
+            sim.sync()
+        else:
+            _, origin, place, _ = streams[len(plan) % len(streams)]
+            perform(sim.editor, sim.doc, plan.pop(0), origin, place)
+    for (writer, _, _, _), queue in zip(streams, queues, strict=True):
+        for chunk in queue:
+            sim.pump.append(writer, chunk)
+    await sim.drain()
+    eol = eol_of(text)
+    for writer, origin, place, pieces in streams:
+        expected = "".join(pieces).replace("\n", eol)
+        check_generation(sim.doc, origin, expected, place)
+        assert writer.placed == expected
+    assert sim.document.buffer.text == sim.doc.text
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+@examples(150)
+@given(data=st.data())
+async def test_one_generation(style: str, data: st.DataObject) -> None:
+    await run(style, data, generations=1)
+
+
+@pytest.mark.parametrize("style", sorted(STYLES))
+@examples(60)
+@given(data=st.data())
+async def test_two_generations_in_one_document(style: str, data: st.DataObject) -> None:
+    await run(style, data, generations=2)

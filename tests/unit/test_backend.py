@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from typing import Any
+
+import httpx2
+from google.genai import errors
+
+from gemini_lsp.backend import GeminiBackend, explain, retry_delay, server_retry_delay
+from gemini_lsp.config import Settings
+
+
+def api_error(code: int, status: str, details: list[dict[str, Any]] | None = None) -> Any:
+    body = {"error": {"code": code, "message": "m", "status": status, "details": details or []}}
+    cls = errors.ServerError if code >= 500 else errors.ClientError
+    return cls(code, body)
+
+
+def test_retry_delay_honours_retry_info() -> None:
+    error = api_error(
+        429,
+        "RESOURCE_EXHAUSTED",
+        [{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "7s"}],
+    )
+    assert server_retry_delay(error) == 7.0
+    assert retry_delay(error, 0) == 7.0
+
+
+def test_backoff_grows_with_jitter_and_skips_the_unretryable() -> None:
+    error = api_error(503, "UNAVAILABLE")
+    first = [retry_delay(error, 0) or 0 for _ in range(50)]
+    third = [retry_delay(error, 2) or 0 for _ in range(50)]
+    assert all(0.25 <= d <= 0.5 for d in first) and len(set(first)) > 1
+    assert all(1.0 <= d <= 2.0 for d in third)
+    assert retry_delay(api_error(400, "INVALID_ARGUMENT"), 0) is None
+    assert retry_delay(httpx2.ConnectError("refused"), 0) is not None
+
+
+def test_messages_say_what_to_do_and_hide_the_key() -> None:
+    settings = Settings(api_key="sekrit-key", model="gemini-x")
+    bad_key = api_error(400, "INVALID_ARGUMENT", [{"reason": "API_KEY_INVALID"}])
+    assert "set GEMINI_API_KEY or geminiLsp.apiKey" in explain(bad_key, settings)
+    assert "check geminiLsp.model" in explain(api_error(404, "NOT_FOUND"), settings)
+    assert "try again" in explain(api_error(500, "INTERNAL"), settings)
+    stall = explain(httpx2.ReadTimeout("x"), Settings(timeout_seconds=9))
+    assert "9 s" in stall and "timeoutSeconds" in stall
+    leaky = explain(RuntimeError("failed with key sekrit-key"), settings)
+    assert "sekrit-key" not in leaky
+
+
+async def test_vertex_settings_reach_the_client() -> None:
+    client = GeminiBackend().client(
+        Settings(vertexai=True, project="proj", location="europe-west4")
+    )
+    assert client.vertexai
+    assert client._api_client.project == "proj"
+    assert client._api_client.location == "europe-west4"
+
+
+async def test_client_is_reused_until_settings_change() -> None:
+    backend = GeminiBackend()
+    first = backend.client(Settings(api_key="k"))
+    assert backend.client(Settings(api_key="k", model="other")) is first
+    assert backend.client(Settings(api_key="k", timeout_seconds=5)) is not first
