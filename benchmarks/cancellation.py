@@ -7,7 +7,7 @@ import asyncio
 import random
 import time
 
-from .harness import DOCUMENT, PROMPT, Harness, chunk_texts, reply
+from .harness import DOCUMENT, OPEN_SETTLE_S, PROMPT, Harness, chunk_texts, reply
 from .report import Figure
 from .sizes import Sizes
 from .stats import median, ms, percentile
@@ -30,6 +30,7 @@ async def cancellation(harness: Harness, style: Style, sizes: Sizes) -> list[Fig
         await harness.emulator.script(scripted)
         index = await harness.emulator.count()
         document = client.open(harness.new_uri(), DOCUMENT)
+        await asyncio.sleep(OPEN_SETTLE_S)
         msg_id = client.next_id()
         answer = client.generate(document, 1, PROMPT, msg_id)
         await document.edited.wait()

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .cpu import own_cpu_s, process_cpu_s
-from .harness import DOCUMENT, PROMPT, Harness, chunk_texts, reply
+from .harness import DOCUMENT, OPEN_SETTLE_S, PROMPT, Harness, chunk_texts, reply
 from .report import Figure
 from .sizes import Sizes
 from .stats import median, ms
@@ -35,6 +35,7 @@ async def _server_batch(
     assert client.proc is not None
     await harness.emulator.script(*([scripted] * count))
     documents = [client.open(harness.new_uri(), DOCUMENT) for _ in range(count)]
+    await asyncio.sleep(OPEN_SETTLE_S)
     cpu = process_cpu_s(client.proc.pid)
     started = time.monotonic()
     answers = [client.generate(document, 1, PROMPT) for document in documents]

@@ -22,6 +22,7 @@ from .styles import Style
 
 PROMPT = "Write the next lines"
 DOCUMENT = "# benchmark\n\n"  # generation goes on the blank line 1
+OPEN_SETTLE_S = 0.005
 _MARKER = re.compile(r"c(\d{5}) =")
 
 
@@ -155,6 +156,8 @@ class Harness:
         await self.emulator.script(scripted)
         index = await self.emulator.count()
         document = client.open(self.new_uri(), DOCUMENT)
+        # An editor opens the file long before the user asks for code: let didOpen land.
+        await asyncio.sleep(OPEN_SETTLE_S)
         assert client.proc is not None
         cpu = process_cpu_s(client.proc.pid)
         sent_at = time.monotonic()

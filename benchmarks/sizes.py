@@ -13,7 +13,7 @@ class Sizes:
     pace_ms: float = 20.0
     paced_pairs: int = 5
     # The emulator as fast as it can go, for throughput.
-    fast_chunks: int = 1500
+    fast_chunks: int = 1000
     fast_chunk_chars: int = 100
     fast_pairs: int = 5
     # Cancellation: a stream long enough never to end before the cancel.

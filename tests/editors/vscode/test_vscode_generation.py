@@ -76,7 +76,8 @@ def test_generate_at_cursor_streams_with_progress(
 def test_typing_while_it_streams_loses_and_misplaces_nothing(
     open_vscode: OpenVSCode, emulator: EmulatorThread
 ) -> None:
-    emulator.script(slow_reply())
+    # ≈ 7 s of streaming: the typing below overlaps it even on a busy machine.
+    emulator.script(slow_reply(delay_ms=600))
     vscode = open_vscode({"geometry.py": ORIGINAL})
     vscode.open("geometry.py")
     vscode.goto(3, 1)
