@@ -22,7 +22,7 @@ demo: venv
 test: venv editors
 	$(BIN)/python -m pytest
 
-lint: venv
+lint: venv vscode-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy

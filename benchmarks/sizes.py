@@ -29,6 +29,7 @@ class Sizes:
     # Start-up: fresh processes, alternated with the framework-import floor.
     startup_reps: int = 5
     startup_warmups: int = 1  # rounds not counted: the first start reads every file from disk
+    rss_floors: bool = True  # also measure what the bare imports hold, for comparison
     # Large documents (benchmarks/large_document.py), when it is there.
     large_document: bool = True
 
@@ -47,4 +48,5 @@ QUICK = Sizes(
     concurrent_reps=1,
     startup_reps=1,
     startup_warmups=0,
+    rss_floors=False,
 )

@@ -100,8 +100,10 @@ async def startup(harness: Harness, style: Style, sizes: Sizes) -> list[Figure]:
             servers.append(server)
             floors.append(floor)
     measured = servers[0]
-    pygls_rss = await _floor_rss("pygls.lsp.server")
-    sdk_rss = await _floor_rss("pygls.lsp.server, google.genai")
+    pygls_rss = sdk_rss = math.nan
+    if sizes.rss_floors:
+        pygls_rss = await _floor_rss("pygls.lsp.server")
+        sdk_rss = await _floor_rss("pygls.lsp.server, google.genai")
     wall = (median([s.seconds for s in servers]), median([f.seconds for f in floors]))
     cpu = (median([s.cpu_seconds for s in servers]), median([f.cpu_seconds for f in floors]))
     return [

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"gemini-lsp {__version__}")
     parser.add_argument("--tcp", action="store_true", help="serve over TCP instead of stdio")
+    # vscode-languageclient adds --stdio for its stdio transport; stdio is the default anyway.
+    parser.add_argument("--stdio", action="store_true", help="serve over stdio (the default)")
     parser.add_argument("--host", default="127.0.0.1", help="TCP address (default: loopback)")
     parser.add_argument(
         "--port", type=int, default=2087, help="TCP port (default: 2087; 0 picks a free one)"
@@ -42,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-file", help="write logs to this file (default: stderr)")
     parser.add_argument(
         "--log-level",
+        type=str.upper,
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="log level (default: INFO; WARNING for generate, whose terminal shows the code)",
     )

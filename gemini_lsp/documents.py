@@ -37,9 +37,39 @@ class Document:
             edit = Change(min(start, end), max(start, end), change.text)
         else:
             edit = whole_text_change(self.buffer, change.text)
+        edit = joined(self.buffer, edit)
         if self.observer is not None:
             self.observer(edit)
         self.buffer.replace(edit.start, edit.end, edit.text)
+
+
+def joined(buffer: TextBuffer, change: Change) -> Change:
+    """`change`, widened to cover a CR and an LF that it brings together.
+
+    They become one line break, so the places after them are one line higher than the
+    change's own text says; inside the widened change the arithmetic of anchors holds.
+    """
+    lines = buffer.lines
+    start, end, text = change.start, change.end, change.text
+    line = lines[start.line]
+    if start.col:
+        before = line[start.col - 1]
+    else:
+        before = lines[start.line - 1][-1:] if start.line else ""
+    line = lines[end.line]
+    after = line[end.col : end.col + 1]
+    if before == "\r" and (text or after)[:1] == "\n":
+        if start.col:
+            start = Loc(start.line, start.col - 1)
+        else:
+            start = Loc(start.line - 1, len(lines[start.line - 1]) - 1)
+        text = "\r" + text
+    if (text or before)[-1:] == "\r" and after == "\n":
+        end = Loc(end.line + 1, 0)
+        text += "\n"
+    if text == change.text:
+        return change
+    return Change(start, end, text)
 
 
 def _common_prefix(a: str, b: str) -> int:

@@ -39,7 +39,7 @@ import attrs
 from lsprotocol import types
 
 from .anchor import Change, Region
-from .documents import Document
+from .documents import Document, joined
 from .text import Loc, TextBuffer, end_of_insert
 
 log = logging.getLogger(__name__)
@@ -391,7 +391,8 @@ class EditPump:
     def _landed(self, planned: Planned, change: Change) -> bool:
         """If `change` is `planned` arriving, account for it and say so."""
         buffer = self.document.buffer
-        ours = Change(buffer.loc(planned.raw.start), buffer.loc(planned.raw.end), planned.text)
+        raw = Change(buffer.loc(planned.raw.start), buffer.loc(planned.raw.end), planned.text)
+        ours = joined(buffer, raw)
         if not same_effect(buffer, ours, change):
             return False
         owner = planned.owner
@@ -403,8 +404,8 @@ class EditPump:
         duplicate = (lost and isinstance(owner, Writer)) or (
             isinstance(owner, Replacement) and owner.done.done()
         )
-        if not duplicate and (ours.start, ours.end) == _anchor(owner):
-            self._accept(owner, ours)
+        if not duplicate and (raw.start, raw.end) == _anchor(owner):
+            self._accept(owner, ours, planned.text)
         else:
             log.info("edit landed off its anchor at %s, repairing", ours.start)
             if not lost and isinstance(owner, Writer) and not owner.closed:
@@ -414,16 +415,17 @@ class EditPump:
             self._settle(planned, Outcome.APPLIED)
         return True
 
-    def _accept(self, owner: Owner, ours: Change) -> None:
+    def _accept(self, owner: Owner, ours: Change, text: str) -> None:
         self._map_all(ours, skip=owner.region)
         if isinstance(owner, Writer):
             owner.region.end = ours.new_end
-            owner.placed += ours.text
+            owner.placed += text
             return
-        owner.region.start, owner.region.end = ours.start, ours.new_end
+        start = owner.region.start
+        owner.region.end = ours.new_end
         for edge in owner.displaced:
             if edge.region in self.regions:
-                loc = end_of_insert(ours.start, owner.text[: edge.offset])
+                loc = end_of_insert(start, owner.text[: edge.offset])
                 setattr(edge.region, edge.edge, loc)
         self._replacements.remove(owner)
         owner.settle(True)

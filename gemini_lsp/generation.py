@@ -238,8 +238,7 @@ class Generation:
             self.pump.untrack(self.original)
         self.status = Status.COMPLETED
         self.total_ms = self._elapsed_ms()
-        lines = self.writer.placed.count("\n") + (1 if self.writer.placed else 0)
-        summary = f"{lines} lines in {self.total_ms / 1000:.1f} s"
+        summary = f"{_lines(self.writer.placed)} in {self.total_ms / 1000:.1f} s"
         if self.usage.total_tokens:
             summary += f", {self.usage.total_tokens} tokens"
         if self.notice:
@@ -289,13 +288,16 @@ class Generation:
         self.progress.end(end_message)
 
     def _progress_message(self) -> str:
-        placed = self.writer.placed
-        lines = placed.count("\n") + (1 if placed else 0)
         tokens = self.usage.output_tokens
-        return f"{lines} lines" + (f", {tokens} tokens" if tokens else "")
+        return _lines(self.writer.placed) + (f", {tokens} tokens" if tokens else "")
 
     def _elapsed_ms(self) -> float:
         return (time.monotonic() - self.started) * 1000
+
+
+def _lines(text: str) -> str:
+    count = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+    return "1 line" if count == 1 else f"{count} lines"
 
 
 def _ms(value: float | None) -> float | None:

@@ -63,6 +63,7 @@ def setup(server: GeminiLanguageServer) -> None:
         except AttachmentError as error:
             raise JsonRpcInvalidParams(f"{command}: {error}") from None
         except RegistryError as error:
+            server.show(f"Gemini: {error}")
             raise RequestFailedError(f"{command}: {error}") from None
         except GenerationFailedError as error:
             server.show(str(error))

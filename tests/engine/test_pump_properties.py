@@ -3,10 +3,13 @@
 Each example is one document, one or two generations and an editor in one of the styles of
 tests/clients.py; hypothesis picks the text, the chunks, the typist's actions and the order in
 which every message moves (see sim.py), so interleavings that timing would make rare are
-tried as often as any other. Examples: 150 per style, 2 generations at once: 60 per style.
+tried as often as any other. Examples: 80 per style, and 30 per style with two generations
+at once; GEMINI_LSP_SOAK=N multiplies them for a long hunt.
 """
 
 from __future__ import annotations
+
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -18,9 +21,11 @@ from tests.engine.sim import Simulation
 from tests.engine.strategies import chunks, documents, offsets
 from tests.engine.typist import actions, eol_of, perform
 
+
 def examples(count: int) -> settings:
+    """`count` examples, times GEMINI_LSP_SOAK for a long hunt."""
     return settings(
-        max_examples=count,
+        max_examples=count * int(os.environ.get("GEMINI_LSP_SOAK", "1")),
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
     )
@@ -70,14 +75,14 @@ async def run(style: str, data: st.DataObject, generations: int) -> None:
 
 
 @pytest.mark.parametrize("style", sorted(STYLES))
-@examples(150)
+@examples(80)
 @given(data=st.data())
 async def test_one_generation(style: str, data: st.DataObject) -> None:
     await run(style, data, generations=1)
 
 
 @pytest.mark.parametrize("style", sorted(STYLES))
-@examples(60)
+@examples(30)
 @given(data=st.data())
 async def test_two_generations_in_one_document(style: str, data: st.DataObject) -> None:
     await run(style, data, generations=2)

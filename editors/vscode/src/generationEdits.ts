@@ -10,11 +10,11 @@ import {
     ApplyWorkspaceEditRequest,
     type ApplyWorkspaceEditResult,
     CancellationToken,
+    type Protocol2CodeConverter,
     type ResponseError,
     type TextEdit,
     TextDocumentEdit,
 } from 'vscode-languageclient';
-import type { Protocol2CodeConverter } from 'vscode-languageclient';
 import { generationIdOfLabel } from './protocol';
 
 type Next = ApplyWorkspaceEditRequest.HandlerSignature;

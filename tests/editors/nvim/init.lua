@@ -27,11 +27,24 @@ _G.T = {
   changes = {}, ---@type { tick: integer, at: number }[]
   typed = {}, ---@type { kind: string, n: integer }[]
   statuslines = {}, ---@type string[]
+  echoed = {}, ---@type string[] what the message area showed
 }
 
 function T.now()
   return uv.hrtime() / 1e6
 end
+
+-- What the message area shows, as a UI sees it.
+vim.ui_attach(vim.api.nvim_create_namespace('gemini_lsp_test'), { ext_messages = true }, function(event, ...)
+  if event == 'msg_show' then
+    local _, content = ...
+    local text = {}
+    for _, chunk in ipairs(content) do
+      text[#text + 1] = chunk[2]
+    end
+    table.insert(T.echoed, table.concat(text))
+  end
+end)
 
 local notify = vim.notify
 vim.notify = function(msg, level, opts)

@@ -8,6 +8,7 @@ that <C-c> stops it, that one `u` removes it, that a failure says why.
 from __future__ import annotations
 
 import difflib
+import re
 import time
 from collections import Counter
 from pathlib import Path
@@ -82,6 +83,9 @@ def test_generate_at_cursor_streams_with_indentation(
     assert kinds[0] == "begin", kinds
     assert kinds[-1] == "end", kinds
     assert "Gemini" in (progress[0]["title"] or "")
+    echoed = [e for e in nv.t("echoed") if e.startswith("Gemini")]
+    assert len(echoed) >= 2, echoed  # in the message area while it streamed...
+    assert re.search(r"\d+ lines? in [\d.]+ m?s", echoed[-1]), echoed  # ...then the outcome
     statuslines: list[str] = nv.t("statuslines")
     assert any("Gemini" in s for s in statuslines[:-1]), statuslines
     assert nv.lua("return require('gemini_lsp').statusline()") == ""
@@ -279,6 +283,14 @@ def test_multibyte_text_with_utf8_positions(
 
     assert nv.lines() == ["# é😀中文", "öx = 'é😀ñ😀漢字ü'"]
 
+    # A characterwise selection of multi-byte characters, rewritten.
+    gemini.script(Reply(["Z"], chunk_delay_ms=30))
+    start = len("öx = 'é😀ñ".encode())
+    nv.lua("vim.api.nvim_win_set_cursor(0, { 2, ... })", start)
+    nv.nvim.input("vl:Gemini shorter<CR>")  # selects 😀漢
+    completed(nv.wait_done(2))
+    nv.wait_lines(["# é😀中文", "öx = 'é😀ñZ字ü'"], "the rewrite of the selection")
+
 
 def test_checkhealth_and_the_command_list(make_nvim: MakeNeovim, tmp_path: Path) -> None:
     path = write(tmp_path / "a.py", "x = 1\n")
@@ -339,38 +351,33 @@ def test_neovim_010_path(make_nvim: MakeNeovim, gemini: Emulator, tmp_path: Path
     nv.wait_lines(["print('0.10')"], "the generation")
 
 
-def test_code_action_command_asks_for_the_instruction(
+def test_code_action_asks_for_the_instruction(
     make_nvim: MakeNeovim, gemini: Emulator, tmp_path: Path
 ) -> None:
-    """A code action's command without `prompt` but with `promptRequest`: the plugin asks
-    (vim.ui.input), adds the answer as `prompt` and runs it like :Gemini. Code actions
-    reach the plugin through client:exec_cmd, as vim.lsp.buf.code_action() calls it."""
-    gemini.script(Reply(['"""Add two numbers."""'], chunk_delay_ms=30))
-    path = write(tmp_path / "doc.py", "def add(a, b):\n    \n    return a + b\n")
+    """vim.lsp.buf.code_action() -> the server's "Generate here…", whose command has a
+    `promptRequest` and no `prompt`: the plugin asks (vim.ui.input), adds the answer as
+    `prompt` and runs it like :Gemini."""
+    gemini.script(Reply(["radius = ", "2.0"], chunk_delay_ms=30))
+    path = write(tmp_path / "circle.py", "import math\n\nprint(math.pi * radius**2)\n")
     nv = make_nvim()
     nv.open(path)
+    nv.nvim.command("call cursor(2, 1)")
     nv.lua(
         """
         T.questions = {}
         vim.ui.input = function(opts, on_confirm)
           table.insert(T.questions, opts.prompt)
-          on_confirm('write the docstring')
+          on_confirm('define the radius')
         end
-        local client = T.client()
-        client:exec_cmd({
-          title = 'Gemini: document this function',
-          command = 'gemini.generate',
-          arguments = { {
-            textDocument = { uri = vim.uri_from_bufnr(0) },
-            position = { line = 1, character = 4 },
-            promptRequest = 'What should the docstring say?',
-          } },
-        }, { bufnr = vim.api.nvim_get_current_buf() })
+        vim.lsp.buf.code_action({
+          apply = true,
+          filter = function(action)
+            return vim.startswith(action.title, 'Gemini: Generate here')
+          end,
+        })
         """
     )
     completed(nv.wait_done())
-    nv.wait_lines(
-        ["def add(a, b):", '    """Add two numbers."""', "    return a + b"], "the docstring"
-    )
-    assert nv.t("questions") == ["What should the docstring say? "]
-    assert "write the docstring" in str(gemini.requests[-1].body)
+    nv.wait_lines(["import math", "radius = 2.0", "print(math.pi * radius**2)"], "the code")
+    assert nv.t("questions") == ["What should Gemini write here? "]
+    assert "define the radius" in str(gemini.requests[-1].body)

@@ -209,11 +209,6 @@ def test_code_action_asks_for_the_instruction(
     assert "Write circumference and diameter" in str(emulator.emulator.requests[-1].body)
 
 
-@pytest.mark.xfail(
-    reason="server bug: gemini.refine fails with 'Gemini request failed: ValueError: Message "
-    "must be a valid part type ... got <class 'list'>'",
-    strict=False,
-)
 def test_refine_replaces_the_last_generation(
     open_vscode: OpenVSCode, emulator: EmulatorThread
 ) -> None:

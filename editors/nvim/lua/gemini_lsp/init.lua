@@ -94,8 +94,11 @@ function M.range(bufnr, lines, encoding)
   if c2 >= #last then
     stop = after_line(bufnr, r2, encoding) -- the selection takes the line break
   else
-    -- The end is inclusive: step over the whole last character, however many bytes.
-    local char_end = c2 + vim.str_utf_end(last, c2 + 1) + 1
+    -- The end is inclusive: step over the whole last character (its UTF-8 lead byte
+    -- tells how many bytes it has).
+    local lead = last:byte(c2 + 1)
+    local size = lead >= 0xF0 and 4 or lead >= 0xE0 and 3 or lead >= 0xC0 and 2 or 1
+    local char_end = c2 + size
     stop = position(bufnr, r2, char_end, encoding)
   end
   return { start = position(bufnr, r1, c1, encoding), ['end'] = stop }

@@ -1,0 +1,130 @@
+"""TextBuffer and whole-text changes against a plain-string model, in every encoding.
+
+The model here knows nothing of the buffer: lines come from a regular expression, positions
+from encoding the line's prefix. Examples: 300 per property.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+from lsprotocol import types
+
+from gemini_lsp.documents import whole_text_change
+from gemini_lsp.text import Loc, TextBuffer, end_of_insert, split_lines
+from tests.engine.strategies import any_text, offsets
+
+ENCODINGS = {"utf-8": ("utf-8", 1), "utf-16": ("utf-16-le", 2), "utf-32": ("utf-32-le", 4)}
+_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
+EXAMPLES = settings(max_examples=300, deadline=None)
+
+
+def model_lines(text: str) -> list[str]:
+    found = _LINES.findall(text)
+    if not found or found[-1].endswith(("\r", "\n")):
+        found.append("")
+    return found
+
+
+def model_loc(text: str, offset: int) -> Loc:
+    lines = model_lines(text)
+    for number, line in enumerate(lines):
+        if offset < len(line) or number == len(lines) - 1:
+            return Loc(number, offset)
+        offset -= len(line)
+    raise AssertionError("offset past the end")
+
+
+def units(text: str, encoding: str) -> int:
+    codec, width = ENCODINGS[encoding]
+    return len(text.encode(codec, "surrogatepass")) // width
+
+
+@EXAMPLES
+@given(any_text())
+def test_lines_match_the_model(text: str) -> None:
+    assert split_lines(text) == model_lines(text)
+    assert TextBuffer(text).text == text
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+@EXAMPLES
+@given(st.data())
+def test_positions_round_trip(encoding: str, data: st.DataObject) -> None:
+    text = data.draw(any_text())
+    offset = data.draw(offsets(text))
+    buffer = TextBuffer(text, encoding)
+    loc = model_loc(text, offset)
+    line = model_lines(text)[loc.line]
+    position = buffer.position(loc)
+    assert position == types.Position(loc.line, units(line[: loc.col], encoding))
+    assert buffer.loc(position) == loc
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])
+def test_a_position_inside_a_character_rounds_down(encoding: str) -> None:
+    buffer = TextBuffer("a😀b", encoding)
+    inside = 2 if encoding == "utf-16" else 3  # past the first unit of 😀, before its last
+    assert buffer.loc(types.Position(0, inside)) == Loc(0, 1)
+
+
+def test_positions_past_the_end_clamp() -> None:
+    buffer = TextBuffer("ab\r\ncd")
+    assert buffer.loc(types.Position(0, 99)) == Loc(0, 2)  # never inside the CRLF
+    assert buffer.loc(types.Position(7, 0)) == Loc(1, 2)
+    assert TextBuffer("").loc(types.Position(3, 3)) == Loc(0, 0)
+
+
+@pytest.mark.parametrize("encoding", sorted(ENCODINGS))
+@EXAMPLES
+@given(st.data())
+def test_replacements_match_the_model(encoding: str, data: st.DataObject) -> None:
+    text = data.draw(any_text())
+    buffer = TextBuffer(text, encoding)
+    for _ in range(data.draw(st.integers(1, 4))):
+        a, b = sorted(data.draw(st.lists(offsets(text), min_size=2, max_size=2)))
+        new = data.draw(any_text())
+        start, end = model_loc(text, a), model_loc(text, b)
+        assert buffer.slice(start, end) == text[a:b]
+        buffer.replace(start, end, new)
+        text = text[:a] + new + text[b:]
+        assert buffer.lines == model_lines(text)  # a CR and an LF that meet become one CRLF
+        assert buffer.end == model_loc(text, len(text))
+
+
+@EXAMPLES
+@given(any_text(), any_text())
+def test_end_of_insert(before: str, inserted: str) -> None:
+    assume(not (before.endswith("\r") and inserted.startswith("\n")))  # they would merge
+    start = model_loc(before, len(before))
+    after = before + inserted
+    assert end_of_insert(start, inserted) == model_loc(after, len(after))
+
+
+@EXAMPLES
+@given(any_text(), any_text())
+def test_whole_text_change_turns_one_text_into_the_other(old: str, new: str) -> None:
+    buffer = TextBuffer(old)
+    change = whole_text_change(buffer, new)
+    for loc in (change.start, change.end):
+        line = buffer.lines[loc.line]
+        assert not (line.endswith("\r\n") and loc.col == len(line) - 1), "split a CRLF"
+    buffer.replace(change.start, change.end, change.text)
+    assert buffer.text == new
+    assert buffer.lines == model_lines(new)
+
+
+def test_whole_text_change_is_minimal() -> None:
+    buffer = TextBuffer("ab\ncd\nef\n")
+    change = whole_text_change(buffer, "ab\ncXd\nef\n")
+    assert (change.start, change.end, change.text) == (Loc(1, 1), Loc(1, 1), "X")
+
+
+@pytest.mark.parametrize(
+    ("text", "eol"), [("a\r\nb", "\r\n"), ("a\nb\r\n", "\n"), ("a\rb", "\r"), ("", "\n")]
+)
+def test_eol_follows_the_first_line(text: str, eol: str) -> None:
+    assert TextBuffer(text).eol == eol

@@ -1,0 +1,169 @@
+"""A session with the real server (over stdio, as an editor runs it) that keeps everything the
+server emits: each protocol message it sent, its stderr and its log file."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import attrs
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+from pytest_lsp import client_capabilities, make_test_lsp_client
+
+from gemini_lsp.emulator import Emulator
+from tests.clients import ClientDocument, EditorClient, Style, server_env
+from tests.conftest import API_KEY
+
+REQUEST_FAILED = -32803
+INVALID_PARAMS = -32602
+REQUEST_CANCELLED = -32800
+VSCODE = Style("vscode", "visual-studio-code", first_version=1)
+
+
+@attrs.define
+class Session:
+    """A running server and what it has said so far."""
+
+    editor: EditorClient
+    workspace: Path
+    received: list[str]  # every message from the server, as JSON
+    stderr: bytearray
+    log_file: Path
+
+    @property
+    def lsp(self) -> Any:
+        return self.editor.lsp
+
+    def open(self, name: str, text: str) -> ClientDocument:
+        return self.editor.open(self.workspace / name, text)
+
+    async def execute(self, command: str, argument: Any, **params: Any) -> Any:
+        return await self.lsp.workspace_execute_command_async(
+            types.ExecuteCommandParams(command, [argument], **params)
+        )
+
+    async def fails(self, command: str, argument: Any) -> JsonRpcException:
+        """The error a command answers with (the test fails if it succeeds)."""
+        try:
+            result = await self.execute(command, argument)
+        except JsonRpcException as error:
+            return error
+        raise AssertionError(f"{command} succeeded: {result}")
+
+    async def stats(self) -> dict[str, int]:
+        result: dict[str, int] = await self.lsp.protocol.send_request_async(
+            "gemini/debugStats", None
+        )
+        return result
+
+    def configure(self, **settings: Any) -> None:
+        """Push settings, replacing those pushed before (initializationOptions stay)."""
+        self.lsp.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"geminiLsp": settings})
+        )
+
+    def progress_messages(self) -> list[list[str]]:
+        return [
+            [getattr(report, "message", None) or "" for report in reports]
+            for reports in self.lsp.progress_reports.values()
+        ]
+
+    def everything(self) -> str:
+        """All the server emitted: protocol messages, stderr and the log file."""
+        log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
+        return "\n".join([*self.received, self.stderr.decode(errors="replace"), log])
+
+
+def generate_args(doc: ClientDocument, offset: int, prompt: str = "write it") -> dict[str, Any]:
+    position = doc.position(offset)
+    return {
+        "textDocument": {"uri": doc.uri},
+        "position": {"line": position.line, "character": position.character},
+        "prompt": prompt,
+    }
+
+
+def edit_args(doc: ClientDocument, start: int, end: int, prompt: str = "rewrite") -> dict[str, Any]:
+    a, b = doc.position(start), doc.position(end)
+    return {
+        "textDocument": {"uri": doc.uri},
+        "range": {
+            "start": {"line": a.line, "character": a.character},
+            "end": {"line": b.line, "character": b.character},
+        },
+        "prompt": prompt,
+    }
+
+
+@asynccontextmanager
+async def session(
+    workspace: Path,
+    emulator: Emulator | None,
+    env: dict[str, str] | None = None,
+    log_level: str = "INFO",
+    style: Style = VSCODE,
+    **settings: Any,
+) -> AsyncIterator[Session]:
+    """The server started as an editor starts it, initialized, and shut down at the end."""
+    lsp = make_test_lsp_client()
+    received: list[str] = []
+    structure = lsp.protocol.structure_message
+
+    def record(data: dict[str, Any]) -> Any:
+        if "jsonrpc" in data:
+            received.append(json.dumps(data))
+        return structure(data)
+
+    lsp.protocol.structure_message = record
+    editor = EditorClient(lsp, "utf-16", style)
+    log_file = workspace / "server.log"
+    base = {"baseUrl": emulator.base_url} if emulator is not None else {}
+    await lsp.start_io(
+        sys.executable,
+        "-m",
+        "gemini_lsp",
+        "--log-file",
+        str(log_file),
+        "--log-level",
+        log_level,
+        env=server_env({"GEMINI_API_KEY": API_KEY} if env is None else env),
+    )
+    stderr = bytearray()
+    lsp._stderr_forwarder.cancel()  # ours keeps it instead of printing it
+    collector = asyncio.ensure_future(_collect(lsp._server.stderr, stderr))
+    result = await lsp.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(style.editor),
+            root_uri=workspace.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(workspace.as_uri(), workspace.name)],
+            initialization_options={"geminiLsp": {**base, **settings}},
+        )
+    )
+    editor.encoding = str(result.capabilities.position_encoding or "utf-16")
+    try:
+        yield Session(editor, workspace, received, stderr, log_file)
+    finally:
+        editor.flush()
+        if lsp._server.returncode is None:
+            await asyncio.wait_for(lsp.shutdown_session(), 20)
+        await lsp.stop()
+        await asyncio.wait_for(collector, 5)
+
+
+async def _collect(stream: asyncio.StreamReader, into: bytearray) -> None:
+    while chunk := await stream.read(65536):
+        into.extend(chunk)
+
+
+async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        if asyncio.get_running_loop().time() > deadline:
+            raise TimeoutError("condition not met in time")
+        await asyncio.sleep(0.01)

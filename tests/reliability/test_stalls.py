@@ -1,0 +1,40 @@
+"""Stall detection is a per-read limit: silence for `timeoutSeconds` fails a generation with a
+clear message, while a slow stream whose total far exceeds it completes."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from gemini_lsp.emulator import Chunk, Emulator, Reply
+from tests.reliability.harness import REQUEST_FAILED, generate_args, session
+
+
+async def test_stall_fails_but_slow_stream_completes(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.script(
+        # Two lines, then silence until the client gives up.
+        Reply(["stalled_a = 1\n", "stalled_b = 2\n"], stall_after=2),
+        # 2.4 s in all, never more than 0.6 s without a byte.
+        Reply([Chunk(f"slow_{i} = {i}\n", delay_ms=600) for i in range(4)]),
+    )
+    async with session(tmp_path, emulator, timeoutSeconds=1, retries=0) as s:
+        doc = s.open("stall.py", "\n")
+        started = asyncio.get_running_loop().time()
+        error = await s.fails("gemini.generate", generate_args(doc, 0))
+        elapsed = asyncio.get_running_loop().time() - started
+        assert error.code == REQUEST_FAILED
+        assert "sent nothing for 1 s" in error.message
+        assert "timeoutSeconds" in error.message
+        assert "2 lines that arrived were kept" in error.message
+        assert elapsed < 6
+        # The stream was closed, what arrived stays, and the user was told.
+        stalled = emulator.requests[0]
+        await emulator.wait_for_disconnect(stalled, timeout=2)
+        assert doc.text.startswith("stalled_a = 1\nstalled_b = 2\n")
+        assert any("sent nothing" in m.message for m in s.lsp.messages)
+
+        result = await s.execute("gemini.generate", generate_args(doc, len(doc.text)))
+        assert result["status"] == "completed"
+        assert result["timings"]["totalMs"] > 2000  # longer than timeoutSeconds, in total
+        assert result["text"].rstrip() == "".join(f"slow_{i} = {i}\n" for i in range(4)).rstrip()
+        assert emulator.requests[1].outcome == "completed"
