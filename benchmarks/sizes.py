@@ -12,6 +12,7 @@ class Sizes:
     paced_chunks: int = 40
     pace_ms: float = 20.0
     paced_pairs: int = 5
+    first_edit_pairs: int = 15  # two-chunk streams: time to first edit
     # The emulator as fast as it can go, for throughput.
     fast_chunks: int = 1000
     fast_chunk_chars: int = 100
@@ -39,6 +40,7 @@ QUICK = Sizes(
     paced_chunks=5,
     pace_ms=5.0,
     paced_pairs=1,
+    first_edit_pairs=1,
     fast_chunks=50,
     fast_pairs=1,
     cancel_runs=3,

@@ -132,7 +132,11 @@ async def startup(harness: Harness, style: Style, sizes: Sizes) -> list[Figure]:
             "MB",
             50.0,
             server=f"{measured.rss_at_initialize_mb:.1f} MB at initialize, SDK not yet loaded",
-            baseline=f"imports alone: pygls {pygls_rss:.1f} MB, +google.genai {sdk_rss:.1f} MB",
+            baseline=(
+                f"imports alone: pygls {pygls_rss:.1f} MB, +google.genai {sdk_rss:.1f} MB"
+                if sizes.rss_floors
+                else ""
+            ),
             details={
                 "rss_at_initialize_mb": measured.rss_at_initialize_mb,
                 "floor_pygls_mb": pygls_rss,

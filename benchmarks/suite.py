@@ -37,7 +37,11 @@ async def run(quick: bool, out: Path, groups: list[str]) -> tuple[list[Figure], 
             await phase("startup", startup.startup(harness, VSCODE, sizes))
         if "streaming" in groups:
             styles = [VSCODE, NEOVIM] if quick else [VSCODE, NEOVIM, NEOVIM_DEBOUNCED]
-            await phase("streaming", *(streaming.paced(harness, s, sizes) for s in styles))
+            await phase(
+                "streaming",
+                *(streaming.first_edit(harness, s, sizes) for s in styles),
+                *(streaming.per_chunk(harness, s, sizes) for s in styles),
+            )
             await harness.stop_server(NEOVIM_DEBOUNCED)
         if "throughput" in groups:
             await phase(

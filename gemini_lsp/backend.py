@@ -192,7 +192,7 @@ def _make_client(settings: Settings) -> tuple[genai.Client, Any]:
         which in httpx means no timeout at all (so a stalled stream would hang forever)."""
 
         def build_request(self, *args: Any, **kwargs: Any) -> httpx2.Request:
-            if False:
+            if kwargs.get("timeout", httpx2.USE_CLIENT_DEFAULT) is None:
                 kwargs["timeout"] = httpx2.USE_CLIENT_DEFAULT
             return super().build_request(*args, **kwargs)
 

@@ -179,9 +179,11 @@ class Generation:
         message = explain(error, self.settings, self.call.model)
         discard = isinstance(error, BlockedError) or self.settings.on_cancel == "discard"
         if not discard and self.kind is Kind.GENERATE and self._can_edit():
-            # Text the post-processor still held back arrived too: it is kept with the rest.
+            # Everything that arrived lands first, the text the post-processor still held
+            # back included: winding down drops what is not yet sent.
             self.pump.append(self.writer, self.transform.finish())
-        arrived = bool(self.writer.placed)
+            await self.writer.idle.wait()
+        arrived = bool(self.raw_text)
         await self._wind_down(Status.FAILED, f"Failed: {message}", discard=discard)
         if self.kind is not Kind.GENERATE:
             message += " (the original text is unchanged)"
@@ -189,7 +191,7 @@ class Generation:
             lines = self.writer.placed.count("\n") + 1
             message += f" (the {lines} line{'s' if lines > 1 else ''} that arrived were kept)"
         elif arrived and not isinstance(error, BlockedError):
-            message += " (the partial text was removed: geminiLsp.onCancel is discard)"
+            message += " (what arrived was not kept: geminiLsp.onCancel is discard)"
         log.warning("generation %s failed: %s", self.id, message)
         self.outcome.set_exception(GenerationFailedError(message))
 
@@ -218,7 +220,8 @@ class Generation:
                 if piece.usage is not None:
                     self.usage = piece.usage
                 finish_reason = piece.finish_reason or finish_reason
-                self.progress.report(self._progress_message())
+                if self.writer.placed:
+                    self.progress.report(self._progress_message())
         if finish_reason is not None and (
             finish_reason in BLOCKED_REASONS or finish_reason.startswith("BLOCKED")
         ):

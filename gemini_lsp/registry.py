@@ -244,7 +244,11 @@ class GenerationRegistry:
             raise RegistryError(f"Generation {generation.id} left nothing to revert")
         if generation.status is not Status.COMPLETED and generation.kind is not Kind.GENERATE:
             raise RegistryError(f"Generation {generation.id} already left the text as it was")
-        applied = await generation.pump.replace(region, generation.original_text, generation.label)
+        # Its own label: editors group a generation's edits into one undo step by label, and
+        # the revert must be a step of its own.
+        applied = await generation.pump.replace(
+            region, generation.original_text, f"Gemini revert {generation.id}"
+        )
         if not applied:
             raise RegistryError(f"The editor did not accept the revert of {generation.id}")
         buffer = generation.document.buffer

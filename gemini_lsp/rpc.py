@@ -31,7 +31,15 @@ from pygls.exceptions import (
     JsonRpcParseError,
 )
 from pygls.protocol import LanguageServerProtocol
-from pygls.protocol.json_rpc import MsgId, RPCNotification, RPCRequest, RPCResponse
+from pygls.protocol.json_rpc import (
+    JsonRPCNotification,
+    JsonRPCRequestMessage,
+    JsonRPCResponseMessage,
+    MsgId,
+    RPCNotification,
+    RPCRequest,
+    RPCResponse,
+)
 from pygls.protocol.language_server import lsp_method
 
 log = logging.getLogger(__name__)
@@ -120,15 +128,25 @@ class RobustProtocol(LanguageServerProtocol):
                 None, JsonRpcInvalidRequest("Invalid Request: id must be a number or a string")
             )
         try:
-            return super().structure_message(data)
-        except JsonRpcException as error:
-            detail = _validation_detail(error.__cause__)
+            return self._converter.structure(data, self._message_type(data))
+        except Exception as error:  # cattrs' errors, with a traceback pygls would log
+            detail = _validation_detail(error)
             log.warning("malformed %s message: %s", method or "response", detail)
             if method is None or "id" not in data:
                 raise UnusableMessageError(None, None) from None  # nobody waits for an answer
             raise UnusableMessageError(
                 _id_of(data), JsonRpcInvalidParams(f"Invalid params for {method}: {detail}")
             ) from None
+
+    def _message_type(self, data: dict[str, Any]) -> Any:
+        """The class a message is structured as, chosen as pygls chooses it."""
+        if "id" not in data:
+            return self.get_message_type(data.get("method", "")) or JsonRPCNotification
+        if "error" in data:
+            return types.ResponseErrorMessage
+        if "method" in data:
+            return self.get_message_type(data["method"]) or JsonRPCRequestMessage
+        return self._result_types.pop(data["id"], None) or JsonRPCResponseMessage
 
     def handle_message(self, message: Any) -> None:
         if not self._shutdown or getattr(message, "method", None) == types.EXIT:
@@ -188,7 +206,7 @@ def _id_of(data: Any) -> MsgId | None:
     return None
 
 
-def _validation_detail(cause: BaseException | None) -> str:
+def _validation_detail(cause: BaseException) -> str:
     if isinstance(cause, cattrs.BaseValidationError):
         return "; ".join(
             m.replace(" @ .", " @ ") for m in cattrs.transform_error(cause, path="")[:5]

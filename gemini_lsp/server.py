@@ -147,7 +147,7 @@ class GeminiLanguageServer(LanguageServer):
     def start_io(self, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None) -> None:
         async def serve() -> None:
             self.protocol.set_writer(transport.StdoutWriter(stdout))
-            await self.session(transport.stdin_reader(stdin))
+            await self.session(await transport.stdin_reader(stdin))
 
         asyncio.run(serve())
 

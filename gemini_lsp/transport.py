@@ -4,8 +4,8 @@ It replaces pygls' reading loop (`pygls.io_.run_async`), which allocates whateve
 `Content-Length` claims, understands only one exact spelling of that header, and reads stdin
 from a pool thread that keeps the process alive after `exit` until the client closes the pipe.
 Here a frame larger than `MAX_BODY` is skipped in bounded chunks, headers are parsed as the
-spec says (case-insensitive names, any order, other headers ignored), and stdin is read by a
-daemon thread. What a frame contains is the protocol's business (`Receive`).
+spec says (case-insensitive names, any order, other headers ignored), and stdin is read
+without a thread that could outlive `exit`. What a frame holds is the protocol's business.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import stat
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -88,16 +89,28 @@ async def _discard(reader: asyncio.StreamReader, length: int) -> bool:
     return True
 
 
-def stdin_reader(stream: BinaryIO | None = None) -> asyncio.StreamReader:
-    """A StreamReader fed from stdin by a daemon thread.
+async def stdin_reader(stream: BinaryIO | None = None) -> asyncio.StreamReader:
+    """A StreamReader on stdin.
 
-    A daemon thread, because a thread blocked reading a pipe the client keeps open must not
-    keep the process alive after `exit`.
+    A pipe (what editors give) is read by the event loop, which stops reading while the
+    buffer is full, and leaves no thread behind to keep the process alive after `exit`. A
+    terminal or a file is read by a daemon thread: the loop would make a terminal non-blocking
+    for the shell too, and cannot watch a file.
     """
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(loop=loop)
-    fd = (stream or sys.stdin.buffer).fileno()
+    stdin = stream or sys.stdin.buffer
+    mode = os.fstat(stdin.fileno()).st_mode
+    if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
+    else:
+        _feed_from_thread(stdin.fileno(), reader, loop)
+    return reader
 
+
+def _feed_from_thread(
+    fd: int, reader: asyncio.StreamReader, loop: asyncio.AbstractEventLoop
+) -> None:
     def pump() -> None:
         while True:
             try:
@@ -115,7 +128,6 @@ def stdin_reader(stream: BinaryIO | None = None) -> asyncio.StreamReader:
                 return
 
     threading.Thread(target=pump, name="gemini-lsp-stdin", daemon=True).start()
-    return reader
 
 
 class StdoutWriter:

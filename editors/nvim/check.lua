@@ -1,4 +1,5 @@
--- `make nvim-check`: this Neovim is recent enough and every module of the plugin loads.
+-- `make nvim-check`: this Neovim is recent enough, every module of the plugin loads and
+-- the help file's tags build.
 -- Run with `nvim --headless --clean --cmd 'set rtp^=editors/nvim' -l editors/nvim/check.lua`.
 
 assert(vim.fn.has('nvim-0.10') == 1, 'Neovim 0.10+ is needed, this is ' .. tostring(vim.version()))
@@ -36,8 +37,19 @@ if not ok then
   failures[#failures + 1] = err
 end
 
+-- The help file's tags build (no duplicates), in a copy: tags files stay out of the tree.
+local doc = vim.fn.tempname()
+vim.fn.mkdir(doc, 'p')
+local help = vim.fn.readfile(vim.fs.joinpath(root, 'doc', 'gemini_lsp.txt'))
+vim.fn.writefile(help, doc .. '/gemini_lsp.txt')
+ok, err = pcall(vim.cmd.helptags, doc)
+if not ok then
+  failures[#failures + 1] = 'doc/gemini_lsp.txt: ' .. tostring(err)
+end
+vim.fn.delete(doc, 'rf')
+
 if #failures > 0 then
   io.stderr:write(table.concat(failures, '\n') .. '\n')
   os.exit(1)
 end
-io.stdout:write(('gemini_lsp: plugin loads in Neovim %s\n'):format(tostring(vim.version())))
+io.stdout:write(('gemini_lsp: plugin and help load in Neovim %s\n'):format(tostring(vim.version())))

@@ -27,7 +27,7 @@ async def test_revert_after_user_edited_elsewhere(
         assert reverted["id"] == result["id"]
         assert doc.text == "import os\n# top\n\n# bottom\n# end\n"
         # One edit did it.
-        assert client.applied[-1].label == f"Gemini generation {result['id']}"
+        assert client.applied[-1].label == f"Gemini revert {result['id']}"
         with pytest.raises(JsonRpcException) as raised:
             await execute(client, "gemini.revert", {"id": result["id"]})
         assert "no generation" in raised.value.message

@@ -57,10 +57,9 @@ class Session:
         raise AssertionError(f"{command} succeeded: {result}")
 
     async def stats(self) -> dict[str, int]:
-        result: dict[str, int] = await self.lsp.protocol.send_request_async(
-            "gemini/debugStats", None
-        )
-        return result
+        """The server's own counters (the hidden `gemini/debugStats` request)."""
+        result = await self.lsp.protocol.send_request_async("gemini/debugStats", None)
+        return dict(result._asdict())  # pygls turns a JSON object into a named tuple
 
     def configure(self, **settings: Any) -> None:
         """Push settings, replacing those pushed before (initializationOptions stay)."""

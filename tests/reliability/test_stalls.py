@@ -20,7 +20,8 @@ async def test_stall_fails_but_slow_stream_completes(tmp_path: Path, emulator: E
     async with session(tmp_path, emulator, timeoutSeconds=1, retries=0) as s:
         doc = s.open("stall.py", "\n")
         started = asyncio.get_running_loop().time()
-        error = await s.fails("gemini.generate", generate_args(doc, 0))
+        # Without a per-read limit this would wait for ever.
+        error = await asyncio.wait_for(s.fails("gemini.generate", generate_args(doc, 0)), 10)
         elapsed = asyncio.get_running_loop().time() - started
         assert error.code == REQUEST_FAILED
         assert "sent nothing for 1 s" in error.message

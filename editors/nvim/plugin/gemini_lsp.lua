@@ -1,5 +1,6 @@
 -- gemini-lsp: Gemini writes code into your buffer through a language server.
--- This file only defines the user commands; the work happens in lua/gemini_lsp/.
+-- This file only defines the user commands and two autocommands; the work happens in
+-- lua/gemini_lsp/.
 
 if vim.g.loaded_gemini_lsp then
   return

@@ -35,7 +35,8 @@ function T.now()
 end
 
 -- What the message area shows, as a UI sees it.
-vim.ui_attach(vim.api.nvim_create_namespace('gemini_lsp_test'), { ext_messages = true }, function(event, ...)
+local ns = vim.api.nvim_create_namespace('gemini_lsp_test')
+vim.ui_attach(ns, { ext_messages = true }, function(event, ...)
   if event == 'msg_show' then
     local _, content = ...
     local text = {}
@@ -131,10 +132,14 @@ local function find(lines, prefix)
   end
 end
 
+local KINDS =
+  { 'above_char', 'above_line', 'inside_char', 'inside_line', 'below_char', 'below_line' }
+
 --- A person typing while Gemini writes: every `every_ms`, one change above, inside or
 --- below the generated region, in rotation. Each change is logged in T.typed so the
 --- test can rebuild the expected buffer. Stops when a generation is done.
----@param spec { every_ms: integer, above: string, below: string, first_generated: string, third_generated: string }
+---@param spec { every_ms: integer, above: string, below: string, first_generated: string,
+---  third_generated: string }
 function T.start_typing(spec)
   local bufnr = vim.api.nvim_get_current_buf()
   local n = 0
@@ -147,7 +152,7 @@ function T.start_typing(spec)
     end
     n = n + 1
     local lines = vim.api.nvim_buf_get_lines(bufnr, 0, -1, false)
-    local kind = ({ 'above_char', 'above_line', 'inside_char', 'inside_line', 'below_char', 'below_line' })[(n - 1) % 6 + 1]
+    local kind = KINDS[(n - 1) % #KINDS + 1]
     if kind == 'above_char' then
       local row = assert(find(lines, spec.above))
       vim.api.nvim_buf_set_text(bufnr, row, #lines[row + 1], row, #lines[row + 1], { 'b' })

@@ -195,7 +195,7 @@ def test_ctrl_c_stops_the_stream(make_nvim: MakeNeovim, gemini: Emulator, tmp_pa
     # The HTTP stream to Gemini was closed, promptly.
     request = gemini.requests[-1]
     disconnected = gemini.thread.wait_for_disconnect(request, timeout=3)
-    assert disconnected - pressed < 1.5
+    assert disconnected - pressed < 2.5  # the whole stream would take 3.6 s
     assert request.chunks_sent < len(lines)
 
     # Nothing arrives after the answer.
@@ -214,7 +214,7 @@ def test_one_undo_removes_the_generation(
     make_nvim: MakeNeovim, gemini: Emulator, tmp_path: Path
 ) -> None:
     body = ["    total = 0", "    for n in numbers:", "        total += n", "    return total"]
-    gemini.script(Reply(pieces("\n".join(s[4:] for s in body), 9), chunk_delay_ms=40))
+    gemini.script(Reply(pieces("\n".join(s[4:] for s in body), 9), chunk_delay_ms=60))
     original = ["def total(numbers):", "    "]
     path = write(tmp_path / "total.py", "\n".join(original) + "\n")
     nv = make_nvim()

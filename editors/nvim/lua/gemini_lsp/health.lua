@@ -18,9 +18,11 @@ local function check_server(cmd)
   local ok, proc = pcall(vim.system, { exe, '--version' }, { text = true })
   local result = ok and proc:wait(10000)
   if result and result.code == 0 then
-    health.ok('server version: ' .. vim.trim(result.stdout ~= '' and result.stdout or result.stderr))
+    local version = result.stdout ~= '' and result.stdout or result.stderr
+    health.ok('server version: ' .. vim.trim(version))
   else
-    health.warn('`' .. exe .. ' --version` failed: ' .. vim.trim(result and result.stderr or ''))
+    local why = vim.trim(result and result.stderr or '')
+    health.error(('`%s --version` failed: the server does not start'):format(exe), { why })
   end
 end
 

@@ -195,8 +195,8 @@ function M.cancel(all)
     generations.cancel(client, not all and bufnr or nil, function(err, result)
       if not err then
         local ids = ids_of(result)
-        local what = #ids > 0 and table.concat(ids, ', ') or 'nothing to cancel'
-        vim.api.nvim_echo({ { 'Gemini: cancelled ' .. what } }, false, {})
+        local what = #ids > 0 and 'cancelled ' .. table.concat(ids, ', ') or 'nothing to cancel'
+        vim.api.nvim_echo({ { 'Gemini: ' .. what } }, false, {})
       end
     end)
   end
@@ -228,8 +228,15 @@ function M.statusline()
   return require('gemini_lsp.progress').statusline()
 end
 
+---@class gemini_lsp.Status
+---@field attached boolean the client is attached to the current buffer
+---@field client_id integer?
+---@field generating integer generations streaming into the buffer
+---@field last_id string? the last generation that ended in the buffer
+---@field progress string what is streaming now ('' when nothing is)
+
 --- The state of the plugin in the current buffer.
----@return { attached: boolean, client_id: integer?, generating: integer, last_id: string?, progress: string }
+---@return gemini_lsp.Status
 function M.status()
   local bufnr = vim.api.nvim_get_current_buf()
   local client = client_mod.get(bufnr)

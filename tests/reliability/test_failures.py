@@ -1,0 +1,120 @@
+"""Failures mid-stream keep what arrived and say why; errors a person can act on."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+from typing import Any
+
+from lsprotocol import types
+
+from gemini_lsp.emulator import Emulator, ErrorSpec, Reply
+from tests.conftest import API_KEY
+from tests.reliability.harness import (
+    REQUEST_FAILED,
+    Session,
+    edit_args,
+    generate_args,
+    session,
+)
+
+TWO_LINES = ["kept_a = 1\n", "kept_b = 2\n", "lost = 3\n"]
+
+
+async def failure(s: Session, command: str, argument: dict[str, Any]) -> str:
+    """The RequestFailed message, also shown to the user and ending the progress."""
+    error = await s.fails(command, argument)
+    assert error.code == REQUEST_FAILED
+    shown = s.lsp.messages[-1]
+    assert shown.type == types.MessageType.Error
+    assert shown.message == error.message
+    last_progress = list(s.lsp.progress_reports.values())[-1][-1]
+    assert last_progress.kind == "end"
+    assert last_progress.message.startswith("Failed: ")
+    return error.message
+
+
+async def test_mid_stream_failures(tmp_path: Path, emulator: Emulator) -> None:
+    faults = {
+        "disconnect_after": "The connection to Gemini broke mid-stream",
+        "error_event_after": "Gemini service error (500",
+        "malformed_after": "Gemini sent a response that could not be read",
+    }
+    emulator.script(*[Reply(TWO_LINES, **{fault: 2}) for fault in faults])
+    async with session(tmp_path, emulator, retries=2) as s:
+        for index, (fault, expected) in enumerate(faults.items()):
+            doc = s.open(f"{fault}.py", "before = 0\n")
+            message = await failure(s, "gemini.generate", generate_args(doc, len(doc.text)))
+            assert message.startswith(expected), message
+            assert "the 2 lines that arrived were kept" in message
+            assert doc.text.rstrip() == "before = 0\nkept_a = 1\nkept_b = 2"
+            assert len(emulator.requests) == index + 1  # no retry once text has arrived
+            await emulator.wait_until_done(emulator.requests[-1], timeout=2)  # not left open
+
+        # A rewrite that breaks restores the original untouched.
+        emulator.script(Reply(TWO_LINES, disconnect_after=2))
+        original = "a = 1\nb = 2\nc = 3\n"
+        doc = s.open("edit.py", original)
+        message = await failure(s, "gemini.edit", edit_args(doc, 6, 12))
+        assert "(the original text is unchanged)" in message
+        assert doc.text == original
+
+        # onCancel=discard rolls a broken insertion back too.
+        s.configure(onCancel="discard", retries=2)
+        emulator.script(Reply(TWO_LINES, disconnect_after=2))
+        doc = s.open("discard.py", "before = 0\n")
+        message = await failure(s, "gemini.generate", generate_args(doc, len(doc.text)))
+        assert "what arrived was not kept" in message
+        assert doc.text == "before = 0\n"
+
+        # The server is healthy: the next generation works.
+        emulator.script(Reply(["fine = True\n"]))
+        result = await s.execute("gemini.generate", generate_args(doc, len(doc.text)))
+        assert result["status"] == "completed"
+        assert doc.text.rstrip() == "before = 0\nfine = True"
+
+
+def closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_errors_a_person_can_act_on(tmp_path: Path, emulator: Emulator) -> None:
+    # The key comes from the settings only, so that the test can take it away.
+    async with session(tmp_path, emulator, env={}, apiKey=API_KEY, retries=0) as s:
+        doc = s.open("errors.py", "\n")
+        at = generate_args(doc, 0)
+
+        s.configure(apiKey="wrong-key-4d5e6f")
+        message = await failure(s, "gemini.generate", at)
+        assert "API key is not valid" in message and "GEMINI_API_KEY" in message
+        assert "wrong-key-4d5e6f" not in message
+
+        s.configure(apiKey=None)
+        assert "No Gemini API key" in await failure(s, "gemini.generate", at)
+
+        s.configure(baseUrl=f"http://127.0.0.1:{closed_port()}")
+        message = await failure(s, "gemini.generate", at)
+        assert message.startswith("Cannot reach Gemini at http://127.0.0.1:")
+        assert "baseUrl" in message
+
+        s.configure()  # back to the emulator, with the right key
+        emulator.script(Reply(error=ErrorSpec(code=429, message="Quota exceeded", retry_delay="9s")))
+        message = await failure(s, "gemini.generate", at)
+        assert "quota exceeded" in message.lower() and "retry in 9 s" in message
+
+        message = await failure(s, "gemini.generate", {**at, "model": "palm-2"})
+        assert message.startswith("Model 'palm-2' not found") and "geminiLsp.model" in message
+
+        emulator.script(Reply(["unsafe = 1\n"], finish_reason="SAFETY"))
+        message = await failure(s, "gemini.generate", at)
+        assert "Gemini stopped the answer (SAFETY)" in message and "nothing was kept" in message
+        assert doc.text == "\n"
+
+        emulator.script(Reply(["cut = 1\n", "off = 2\n"], finish_reason="MAX_TOKENS"))
+        result = await s.execute("gemini.generate", at)
+        assert result["status"] == "completed"
+        assert "maxOutputTokens" in result["notice"]
+        assert "MAX_TOKENS" in list(s.lsp.progress_reports.values())[-1][-1].message
+        assert doc.text.startswith("cut = 1\noff = 2")

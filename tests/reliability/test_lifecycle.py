@@ -1,0 +1,96 @@
+"""Lifecycle: a document closed mid-stream, `shutdown`/`exit` with generations in flight, and
+a client that disappears mid-stream."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+from lsprotocol import types
+from pygls.exceptions import JsonRpcException
+
+from gemini_lsp.emulator import Emulator, Reply
+from tests.reliability.harness import (
+    REQUEST_FAILED,
+    Session,
+    edit_args,
+    generate_args,
+    session,
+    wait_for,
+)
+
+SLOW = Reply([f"line_{i} = {i}\n" for i in range(300)], chunk_delay_ms=20)
+
+
+async def streaming(s: Session, command: str, argument: dict[str, object]) -> asyncio.Task[object]:
+    """Start a generation and return once its text is arriving."""
+    edits = len(s.editor.applied)
+    task = asyncio.ensure_future(s.execute(command, argument))
+    await wait_for(lambda: len(s.editor.applied) >= edits + 2)
+    return task
+
+
+async def test_close_mid_stream_then_shutdown_mid_stream(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    emulator.script(SLOW, SLOW, SLOW)
+    async with session(tmp_path, emulator) as s:
+        doc = s.open("closing.py", "\n")
+        task = await streaming(s, "gemini.generate", generate_args(doc, 0))
+        s.editor.close(doc)
+        closed_at = asyncio.get_running_loop().time()
+        with pytest.raises(JsonRpcException) as raised:
+            await task
+        assert raised.value.code == REQUEST_FAILED
+        assert "document was closed" in raised.value.message
+        assert "reopen it" in raised.value.message
+        assert any("document was closed" in m.message for m in s.lsp.messages)
+        await emulator.wait_for_disconnect(emulator.requests[0], timeout=2)
+        await asyncio.sleep(0.2)
+        assert all(edit.time <= closed_at for edit in s.editor.applied)
+        assert (await s.stats())["generations"] == 0  # a closed document keeps nothing
+
+        # `shutdown` with a generation and a rewrite streaming: both are stopped and answered
+        # before `shutdown` is, the rewrite's original is back, the streams are closed.
+        original = "a = 1\nb = 2\nc = 3\n"
+        doc = s.open("inflight.py", original)
+        other = s.open("other.py", "\n")
+        rewrite = await streaming(s, "gemini.edit", edit_args(doc, 6, 12))
+        insert = await streaming(s, "gemini.generate", generate_args(other, 0))
+        answered: list[str] = []
+        rewrite.add_done_callback(lambda _: answered.append("edit"))
+        insert.add_done_callback(lambda _: answered.append("generate"))
+        await asyncio.wait_for(s.lsp.shutdown_async(None), 10)
+        answered.append("shutdown")
+        assert answered[-1] == "shutdown" and len(answered) == 3
+        for task in (rewrite, insert):
+            assert task.exception() is None and task.result()["status"] == "cancelled"
+        assert doc.text == original
+        for request in emulator.requests[1:]:
+            await emulator.wait_for_disconnect(request, timeout=2)
+        s.lsp.exit(None)
+        assert await asyncio.wait_for(s.lsp._server.wait(), 10) == 0
+    for trouble in ("Traceback", "dictionary changed size", "Task was destroyed"):
+        assert trouble not in s.everything()
+
+
+@pytest.mark.parametrize("how", ["stdin-closed", "killed", "exit-without-shutdown"])
+async def test_client_disappears_mid_stream(how: str, tmp_path: Path, emulator: Emulator) -> None:
+    emulator.script(SLOW)
+    async with session(tmp_path, emulator) as s:
+        doc = s.open("gone.py", "\n")
+        task = await streaming(s, "gemini.generate", generate_args(doc, 0))
+        server = s.lsp._server
+        if how == "exit-without-shutdown":
+            s.lsp.exit(None)
+        else:
+            server.stdin.close()
+            if how == "killed":  # the client's end of stdout goes with it too
+                server._transport.get_pipe_transport(1).close()
+        assert await asyncio.wait_for(server.wait(), 10) == 1  # no `shutdown` came first
+        await emulator.wait_for_disconnect(emulator.requests[0], timeout=2)
+        task.cancel()
+    log = s.log_file.read_text()
+    assert "Traceback" not in log and "Traceback" not in s.stderr.decode()
+    assert "The editor disconnected during the generation" in log
