@@ -4,6 +4,7 @@ and one run of a scripted stream through either side."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import os
 import re
@@ -126,6 +127,9 @@ class Harness:
         if self.sdk is not None:
             await self.sdk.close()
         await self.emulator.stop()
+        # Documents live only in the editor's memory: the folder stayed empty.
+        with contextlib.suppress(OSError):
+            self.workspace.rmdir()
 
     def settings(self) -> dict[str, Any]:
         # 32 at once is the concurrency figure; the default maxConcurrent (4) would queue them.

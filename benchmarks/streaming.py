@@ -1,4 +1,4 @@
-"""Per-chunk overhead, time to first edit, and throughput: the same stream through the
+"""Per-chunk overhead, time to first edit and throughput: the same stream through the
 raw SDK and through the server, alternately.
 
 Latencies are counted from the moment the emulator received each request: it schedules
@@ -47,7 +47,7 @@ async def per_chunk(harness: Harness, style: Style, sizes: Sizes) -> Figure:
                 continue
             overheads.append(ms((at_editor[i] - run.received_at) - (at_sdk[i] - base.received_at)))
     edits = [len(run.document.edits) for _, run in pairs]
-    overhead = Figure(
+    return Figure(
         "per_chunk_overhead_ms",
         "Per-chunk overhead, median",
         style.name,
@@ -64,7 +64,6 @@ async def per_chunk(harness: Harness, style: Style, sizes: Sizes) -> Figure:
             "edits_per_run": edits,
         },
     )
-    return overhead
 
 
 async def first_edit(harness: Harness, style: Style, sizes: Sizes) -> Figure:

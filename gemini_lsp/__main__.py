@@ -20,11 +20,9 @@ class RedactingFormatter(logging.Formatter):
         self.secrets = secrets
 
     def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        for secret in self.secrets:
-            if len(secret) >= 6:
-                text = text.replace(secret, "***")
-        return text
+        from .backend import mask_secrets
+
+        return mask_secrets(super().format(record), self.secrets)
 
 
 def _parser() -> argparse.ArgumentParser:

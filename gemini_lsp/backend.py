@@ -16,7 +16,7 @@ import os
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -382,12 +382,20 @@ def _short_reason(error: Exception) -> str:
     return f"HTTP {code}" if code is not None else type(error).__name__
 
 
-def _redact(text: str, settings: Settings) -> str:
-    secrets = [settings.api_key, *(os.environ.get(name) for name in KEY_VARIABLES)]
+# Google API keys have this shape: masked even before the server knows them.
+_GOOGLE_KEY = re.compile(r"AIza[0-9A-Za-z_-]{35}")
+
+
+def mask_secrets(text: str, secrets: Iterable[str | None]) -> str:
+    """`text` with each secret, and anything shaped like a Google API key, masked."""
     for secret in secrets:
-        if secret:
+        if secret and len(secret) >= 6:  # shorter values would mask ordinary words
             text = text.replace(secret, "***")
-    return text
+    return _GOOGLE_KEY.sub("***", text)
+
+
+def _redact(text: str, settings: Settings) -> str:
+    return mask_secrets(text, [settings.api_key, *(os.environ.get(name) for name in KEY_VARIABLES)])
 
 
 def _endpoint(error: Exception) -> str:

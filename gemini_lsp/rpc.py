@@ -92,6 +92,7 @@ class RobustProtocol(LanguageServerProtocol):
             log.warning("message is not valid JSON: %s", error)
             self.answer_error(None, JsonRpcParseError(f"Parse error: {error}"))
             return not self.exiting
+        self.inspect(data)
         try:
             message = self.structure_message(data)
         except UnusableMessageError as error:
@@ -103,6 +104,9 @@ class RobustProtocol(LanguageServerProtocol):
         except Exception:
             log.exception("failed to handle a message")
         return not self.exiting
+
+    def inspect(self, data: Any) -> None:
+        """Sees each message as parsed, before anything handles or logs it."""
 
     def reject(self, reason: str) -> None:
         """A frame was dropped unread: answer as for a request whose id cannot be known."""

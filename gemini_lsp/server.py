@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,7 +25,7 @@ from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from . import __version__, config, transport
-from .backend import GeminiBackend
+from .backend import GeminiBackend, mask_secrets
 from .documents import DocumentStore
 from .generation import Generation, Stop
 from .registry import GenerationRegistry
@@ -44,6 +44,10 @@ DEBUG_STATS = "gemini/debugStats"
 
 class GeminiProtocol(RobustProtocol):
     _server: GeminiLanguageServer
+
+    def inspect(self, data: Any) -> None:
+        # Keys are learnt before pygls logs the message that carries them.
+        _collect_keys(data, self._server.secrets)
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
@@ -116,7 +120,7 @@ class GeminiLanguageServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=self.redact(message)))
 
     def redact(self, text: str) -> str:
-        return redact(text, self.secrets)
+        return mask_secrets(text, self.secrets)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # pygls has logged it already. Requests carry their own error; anything else is
@@ -215,12 +219,20 @@ class GeminiLanguageServer(LanguageServer):
         }
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """`text` with every secret masked (too-short values would mask ordinary words)."""
-    for secret in secrets:
-        if len(secret) >= 6:
-            text = text.replace(secret, "***")
-    return text
+def _collect_keys(data: Any, into: set[str], depth: int = 0) -> None:
+    """Every `apiKey` string in a message (settings travel in three different messages)."""
+    if depth > 8:
+        return
+    if isinstance(data, dict):
+        for name, value in data.items():
+            if name == "apiKey" and isinstance(value, str):
+                into.add(value)
+            elif isinstance(value, (dict, list)):
+                _collect_keys(value, into, depth + 1)
+    elif isinstance(data, list):
+        for item in data:
+            if isinstance(item, (dict, list)):
+                _collect_keys(item, into, depth + 1)
 
 
 def _rss_bytes() -> int:

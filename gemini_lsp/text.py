@@ -82,12 +82,22 @@ def _col_of_units(text: str, units: int, encoding: str) -> int:
     return len(text)
 
 
+def encoding_kind(encoding: object) -> types.PositionEncodingKind:
+    """The encoding an LSP value names: "utf-8", the enum, or the enum's str()
+    ("PositionEncodingKind.Utf8" on Python 3.11). Anything else is UTF-16, LSP's default."""
+    name = str(getattr(encoding, "value", encoding)).lower().replace("-", "")
+    for kind in types.PositionEncodingKind:
+        if name.endswith(kind.value.replace("-", "")):
+            return kind
+    return types.PositionEncodingKind.Utf16
+
+
 class TextBuffer:
     """A document's text with LSP position conversion in one encoding."""
 
     def __init__(self, text: str, encoding: str = types.PositionEncodingKind.Utf16) -> None:
         self.lines = split_lines(text)
-        self.encoding = encoding
+        self.encoding = encoding_kind(encoding)
 
     @property
     def text(self) -> str:

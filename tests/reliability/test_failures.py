@@ -100,7 +100,9 @@ async def test_errors_a_person_can_act_on(tmp_path: Path, emulator: Emulator) ->
         assert "baseUrl" in message
 
         s.configure()  # back to the emulator, with the right key
-        emulator.script(Reply(error=ErrorSpec(code=429, message="Quota exceeded", retry_delay="9s")))
+        emulator.script(
+            Reply(error=ErrorSpec(code=429, message="Quota exceeded", retry_delay="9s"))
+        )
         message = await failure(s, "gemini.generate", at)
         assert "quota exceeded" in message.lower() and "retry in 9 s" in message
 

@@ -55,7 +55,8 @@ BAD_MESSAGES: list[tuple[bytes, tuple[int | None, int] | None]] = [
     (frame({"jsonrpc": "2.0", "id": "late", "result": 1}), None),  # answers nothing asked
     # Content-Length shorter than the body: the cut body is unparsable, the rest is skipped.
     (
-        b"Content-Length: 20\r\n\r\n" + json.dumps({"jsonrpc": "2.0", "id": 11}).encode()
+        b"Content-Length: 20\r\n\r\n"
+        + json.dumps({"jsonrpc": "2.0", "id": 11}).encode()
         + b"\r\n\r\n",
         (None, PARSE_ERROR),
     ),
@@ -106,7 +107,7 @@ async def test_malformed_messages_are_answered_and_the_server_keeps_serving() ->
 async def test_streams_that_end_badly_end_the_server() -> None:
     endings = [
         b"Content-Len",  # a header cut short
-        b"Content-Length: 500\r\n\r\n{\"jsonrpc\": ",  # a body cut short
+        b'Content-Length: 500\r\n\r\n{"jsonrpc": ',  # a body cut short
         b"Content-Length: 99999999999\r\n\r\n{}",  # a length no one could send
         frame({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}}),
         b"",

@@ -1,0 +1,135 @@
+"""The API key never leaves the server (logs at DEBUG, stderr, messages, results, errors), and
+TCP listens on loopback unless told otherwise."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import sys
+from pathlib import Path
+
+from lsprotocol import types
+
+from gemini_lsp.emulator import Emulator, ErrorSpec, Reply
+from tests.clients import server_env
+from tests.reliability.harness import generate_args, session
+from tests.reliability.rawrpc import frame
+
+KEY = "AIzaSyLeakCheck-7c1f9e2b4d6a8c0e1f3a"  # the one that works
+ENV_KEY = "AIzaSyEnvOnly-5b7d9f1a3c5e7a9c1e3b"  # in the environment, overridden by the setting
+WRONG_KEY = "AIzaSyWrongKey-0a2c4e6a8c0e2a4c6e8a"
+
+
+async def test_the_key_never_appears_in_anything_the_server_emits(tmp_path: Path) -> None:
+    async with Emulator(api_key=KEY, first_token_ms=0, chars_per_second=0) as emulator:
+        emulator.script(
+            Reply(["ok = 1\n"]),
+            Reply(error=ErrorSpec(code=429, message="Quota exceeded", retry_delay="5s")),
+            Reply(["half = 1\n", "x\n"], error_event_after=1),
+            Reply(["gone = 1\n", "x\n"], disconnect_after=1),
+        )
+        async with session(
+            tmp_path,
+            emulator,
+            env={"GEMINI_API_KEY": ENV_KEY},
+            log_level="DEBUG",
+            apiKey=KEY,
+            retries=0,
+        ) as s:
+            s.lsp.set_configuration(
+                {"apiKey": KEY, "baseUrl": emulator.base_url, "retries": 0}, section="geminiLsp"
+            )
+
+            doc = s.open("secret.py", "\n")
+            outcomes = []
+            for _ in range(4):  # success, quota, error event, disconnect
+                try:
+                    result = await s.execute("gemini.generate", generate_args(doc, 0))
+                    outcomes.append(result["status"])
+                except Exception as error:
+                    outcomes.append(str(error))
+            # The key pushed and pulled through every settings path, then a wrong one.
+            s.lsp.workspace_did_change_configuration(
+                types.DidChangeConfigurationParams(settings={"geminiLsp": {"apiKey": KEY}})
+            )
+            s.lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(None))
+            s.configure(apiKey=WRONG_KEY, retries=0)
+            outcomes.append(str(await s.fails("gemini.generate", generate_args(doc, 0))))
+            s.configure(apiKey=12345)  # an invalid value is reported without echoing it
+            await s.stats()
+        assert outcomes[0] == "completed" and "not valid" in outcomes[-1]
+        assert len(outcomes) == 5 and len(s.received) > 20
+        assert [r.api_key for r in emulator.requests[:4]] == [KEY] * 4
+        everything = s.everything()
+        log = s.log_file.read_text()
+        assert "Sending data" in log and "***" in log  # the DEBUG log did carry the keys, masked
+        for key in (KEY, ENV_KEY, WRONG_KEY):
+            for piece in (key, key[8:], json.dumps(key)[1:-1]):
+                assert piece not in everything
+
+
+async def test_tcp_listens_on_loopback(tmp_path: Path) -> None:
+    log = tmp_path / "tcp.log"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "gemini_lsp",
+        "--tcp",
+        "--port",
+        "0",
+        "--log-file",
+        str(log),
+        env=server_env(),
+    )
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while not (found := re.search(r"listening on ([\d.]+):(\d+)", _text(log))):
+            assert asyncio.get_running_loop().time() < deadline, _text(log)
+            await asyncio.sleep(0.05)
+        host, port = found.group(1), int(found.group(2))
+        assert host == "127.0.0.1"
+        assert _listening(port) == ["127.0.0.1"]  # and nowhere else
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for message in (
+            {"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}},
+            {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
+        ):
+            writer.write(frame(message))
+            answer = await asyncio.wait_for(_read(reader), 20)
+            assert answer["id"] == message["id"] and "error" not in answer
+        assert _listening(port) == []  # one client per server: no one else can connect
+        writer.write(frame({"jsonrpc": "2.0", "method": "exit"}))
+        assert await asyncio.wait_for(process.wait(), 10) == 0
+        writer.close()
+    finally:
+        if process.returncode is None:
+            process.kill()
+
+
+def _text(path: Path) -> str:
+    return path.read_text() if path.exists() else ""
+
+
+def _listening(port: int) -> list[str]:
+    """Addresses with a socket listening on `port`, from /proc/net/tcp{,6}."""
+    found = []
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, _, hex_port = local.partition(":")
+            if state == "0A" and int(hex_port, 16) == port:
+                if len(address) == 8:
+                    found.append(".".join(str(b) for b in reversed(bytes.fromhex(address))))
+                else:
+                    found.append(address)
+    return found
+
+
+async def _read(reader: asyncio.StreamReader) -> dict[str, object]:
+    length = 0
+    while (line := await reader.readline()) not in (b"\r\n", b""):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    answer: dict[str, object] = json.loads(await reader.readexactly(length))
+    return answer
