@@ -51,17 +51,24 @@ def map_loc(loc: Loc, change: Change, gravity: Gravity) -> Loc:
     return start if loc == start else change.new_end
 
 
-@attrs.define
+@attrs.define(eq=False)
 class Region:
-    """A stretch of a document that edits around it cannot misplace."""
+    """A stretch of a document that edits around it cannot misplace.
+
+    Compared by identity: two regions at the same place are still two anchors, and
+    untracking one must not untrack the other.
+    """
 
     start: Loc
     end: Loc
+    # An empty region is one place, and both edges move together: by default it stays before
+    # text inserted exactly there (a generation's insertion point stays before what the user
+    # types at it).
+    empty_gravity: Gravity = Gravity.LEFT
 
     def map(self, change: Change) -> None:
         if self.start == self.end:
-            # An empty region is one place: both edges move together, before user text.
-            self.start = self.end = map_loc(self.end, change, Gravity.LEFT)
+            self.start = self.end = map_loc(self.end, change, self.empty_gravity)
             return
         self.start = map_loc(self.start, change, Gravity.RIGHT)
         self.end = map_loc(self.end, change, Gravity.LEFT)

@@ -139,6 +139,11 @@ def _check(command: str, value: object) -> None:
         question = getattr(value, "prompt_request", None)
         asked = f" (ask the user: {question!r})" if question else ""
         raise JsonRpcInvalidParams(f"{command}: prompt is required{asked}")
+    if prompt is not None:
+        try:
+            prompt.encode("utf-8")
+        except UnicodeEncodeError:
+            raise JsonRpcInvalidParams(f"{command}: prompt is not valid Unicode") from None
     if prompt is not None and not prompt.strip():
         raise JsonRpcInvalidParams(f"{command}: prompt must not be empty")
     if prompt is not None and len(prompt) > MAX_PROMPT_CHARS:

@@ -11,10 +11,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import importlib
 import logging
 import os
 import random
 import re
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from types import TracebackType
@@ -73,9 +75,12 @@ class ModelCall:
 RetryNotice = Callable[[float, str], Awaitable[None]]
 
 
-def preload() -> None:
-    """Import the SDK ahead of the first generation (run off the event loop)."""
-    import google.genai  # noqa: F401
+async def load_sdk() -> None:
+    """Import the SDK the first time, in a worker thread so that the server keeps serving."""
+    if "google.genai" not in sys.modules:
+        await asyncio.get_running_loop().run_in_executor(
+            None, importlib.import_module, "google.genai"
+        )
 
 
 @attrs.define(eq=False)

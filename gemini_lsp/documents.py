@@ -51,13 +51,11 @@ def joined(buffer: TextBuffer, change: Change) -> Change:
     """
     lines = buffer.lines
     start, end, text = change.start, change.end, change.text
-    line = lines[start.line]
     if start.col:
-        before = line[start.col - 1]
-    else:
+        before = lines[start.line][start.col - 1]
+    else:  # the previous line's terminator, if any
         before = lines[start.line - 1][-1:] if start.line else ""
-    line = lines[end.line]
-    after = line[end.col : end.col + 1]
+    after = lines[end.line][end.col : end.col + 1]
     if before == "\r" and (text or after)[:1] == "\n":
         if start.col:
             start = Loc(start.line, start.col - 1)
@@ -72,7 +70,7 @@ def joined(buffer: TextBuffer, change: Change) -> Change:
     return Change(start, end, text)
 
 
-def _common_prefix(a: str, b: str) -> int:
+def common_prefix(a: str, b: str) -> int:
     # Binary search on slice equality: memcmp speed even for megabytes of text.
     low, high = 0, min(len(a), len(b))
     while low < high:
@@ -106,7 +104,7 @@ def _loc_of_offset(buffer: TextBuffer, offset: int) -> Loc:
 def whole_text_change(buffer: TextBuffer, new_text: str) -> Change:
     """The single replacement that turns the buffer's text into `new_text`."""
     old_text = buffer.text
-    prefix = _common_prefix(old_text, new_text)
+    prefix = common_prefix(old_text, new_text)
     suffix = _common_suffix(old_text, new_text, min(len(old_text), len(new_text)) - prefix)
     # Never split a CRLF: widen the change to keep the pair whole on either side.
     if 0 < prefix < len(old_text) and old_text[prefix - 1] == "\r" and old_text[prefix] == "\n":

@@ -38,8 +38,8 @@ from collections.abc import Awaitable, Callable
 import attrs
 from lsprotocol import types
 
-from .anchor import Change, Region
-from .documents import Document, joined
+from .anchor import Change, Gravity, Region
+from .documents import Document, common_prefix, joined
 from .text import Loc, TextBuffer, end_of_insert
 
 log = logging.getLogger(__name__)
@@ -56,8 +56,12 @@ GHOST_MIN_CHARS = 4
 GHOST_LIMIT = 8
 # Two descriptions of a change further apart than this many lines are never the same.
 MATCH_WINDOW_LINES = 64
-# After a rejection, the next try waits for the client's next sync, or this long.
+# After a rejection with nothing new from the client, the next try waits for its next sync,
+# or this long; after any rejection it waits for the client to be quiet this long, or at most
+# RETRY_MAX_SECONDS.
 RETRY_WAIT_SECONDS = 0.2
+RETRY_QUIET_SECONDS = 0.05
+RETRY_MAX_SECONDS = 1.0
 # A client that refuses this many edits in a row, the text unchanged, will not take any.
 MAX_REJECTIONS = 25
 
@@ -235,7 +239,8 @@ class EditPump:
                 await self._send(planned)
                 if planned.outcome is Outcome.APPLIED:
                     self._rejections = 0
-                elif self.document.version == version:
+                    continue
+                if self.document.version == version:
                     # Refused with nothing new from the client: give it a moment, not a flood.
                     self._rejections += 1
                     if self._rejections >= MAX_REJECTIONS:
@@ -243,8 +248,24 @@ class EditPump:
                         break
                     with contextlib.suppress(asyncio.TimeoutError):
                         await asyncio.wait_for(self._sync.wait(), RETRY_WAIT_SECONDS)
+                await self._quiet_spell()
         finally:
             self._task = None
+
+    async def _quiet_spell(self) -> None:
+        """Until the client has synced nothing for a moment (for a while at most).
+
+        A refused edit was most likely overtaken by typing, and the next sync comes right
+        after a keystroke: retrying then would race the next keystroke (VS Code refuses an
+        unversioned edit that does).
+        """
+        loop = asyncio.get_running_loop()
+        latest = loop.time() + RETRY_MAX_SECONDS
+        while (now := loop.time()) < latest:
+            wait = self._last_sync + RETRY_QUIET_SECONDS - now
+            if wait <= 0:
+                return
+            await asyncio.sleep(min(wait, latest - now))
 
     def _give_up(self) -> None:
         self.failure = (
@@ -263,13 +284,12 @@ class EditPump:
         while self._replacements:
             replacement = self._replacements[0]
             region = replacement.region
-            if replacement.expected is not None and (
-                buffer.slice(region.start, region.end) != replacement.expected
-            ):
-                # The user changed the stray text: it is theirs now.
-                self._replacements.popleft()
-                replacement.settle(False)
-                continue
+            if replacement.expected is not None:
+                actual = buffer.slice(region.start, region.end)
+                if actual != replacement.expected:
+                    self._replacements.popleft()
+                    self._salvage(replacement, actual)
+                    continue
             return self._planned(replacement, region.start, region.end, replacement.text)
         for index, writer in enumerate(self._writers):
             if writer.pending:
@@ -363,11 +383,15 @@ class EditPump:
         self._syncs += 1
         self._last_sync = asyncio.get_running_loop().time()
         planned = self._inflight
-        if planned is not None and planned.outcome is None and planned.answer:
-            if planned.answer_sync < self._syncs:
-                # Sent after the client applied the edit, this sync would have shown it.
-                log.info("edit %s was answered applied but never applied", planned.owner)
-                self._settle(planned, Outcome.REJECTED)
+        if (
+            planned is not None
+            and planned.outcome is None
+            and planned.answer
+            and planned.answer_sync < self._syncs
+        ):
+            # Sent after the client applied the edit, this sync would have shown it.
+            log.info("edit %s was answered applied but never applied", planned.owner)
+            self._settle(planned, Outcome.REJECTED)
         for ghost in list(self._ghosts):
             if ghost.answer is not None and ghost.answer_sync < self._syncs:
                 self._ghosts.remove(ghost)  # past the last sync that could show it
@@ -385,7 +409,6 @@ class EditPump:
         for ghost in list(self._ghosts):
             if self._landed(ghost, change):
                 return
-        self._split_repairs(change)
         self._map_all(change)
 
     def _landed(self, planned: Planned, change: Change) -> bool:
@@ -444,10 +467,36 @@ class EditPump:
             if landed.start < landed.end and landed.start <= loc <= landed.end
         ]
         self._map_all(landed)
-        region = Region(landed.start, landed.new_end)
-        self._queue_repair(Replacement(region, replaced, "Gemini repair", landed.text, displaced))
+        label = "Gemini repair"
+        if landed.text:
+            region = Region(landed.start, landed.new_end)
+            self._queue_repair(Replacement(region, replaced, label, landed.text, displaced))
+            return
+        # A stray deletion. What the user types at its place before the text is back must
+        # not end up inside a region: the text goes back in two pieces, the part before the
+        # first region it holds staying before such typing, the rest going after it.
+        cut = self._cut(displaced, len(replaced))
+        head = [e for e in displaced if e.offset < cut or (e.offset == cut and e.edge == "end")]
+        tail = [attrs.evolve(e, offset=e.offset - cut) for e in displaced if e not in head]
+        pieces = [(replaced[:cut], Gravity.LEFT, head), (replaced[cut:], Gravity.RIGHT, tail)]
+        if not pieces[0][0]:
+            pieces = [(replaced, Gravity.RIGHT, displaced)]
+        elif not pieces[1][0]:
+            pieces = [(replaced, Gravity.LEFT, displaced)]
+        for text, gravity, edges in reversed(pieces):  # queued at the front, so in reverse
+            region = Region(landed.start, landed.start, gravity)
+            self._queue_repair(Replacement(region, text, label, "", edges))
 
-    def _queue_repair(self, repair: Replacement, after: Replacement | None = None) -> None:
+    def _cut(self, displaced: list[Displaced], length: int) -> int:
+        """Where put-back text divides: at the first region that starts in it, else after
+        the last one that ends in it, else at its end (repairs' own regions aside)."""
+        strays = [r.region for r in self._replacements if r.expected is not None]
+        kept = [e for e in displaced if not any(e.region is stray for stray in strays)]
+        starts = [e.offset for e in kept if e.edge == "start"]
+        ends = [e.offset for e in kept if e.edge == "end"]
+        return min(starts) if starts else max(ends) if ends else length
+
+    def _queue_repair(self, repair: Replacement) -> None:
         self.track(repair.region)
         region = repair.region
 
@@ -456,27 +505,31 @@ class EditPump:
             self._update_all_idle()
 
         repair.done.add_done_callback(finished)
-        if after is None:
-            self._replacements.appendleft(repair)
-        else:
-            self._replacements.insert(self._replacements.index(after) + 1, repair)
+        self._replacements.appendleft(repair)
         self._kick()
 
-    def _split_repairs(self, change: Change) -> None:
-        """The user edited strictly inside stray text: repair the pieces either side."""
-        buffer = self.document.buffer
-        for repair in list(self._replacements):
-            region, expected = repair.region, repair.expected
-            if expected is None or not region.start < change.start <= change.end < region.end:
-                continue
-            if buffer.slice(region.start, region.end) != expected:
-                continue
-            head = len(buffer.slice(region.start, change.start))
-            tail = len(buffer.slice(region.start, change.end))
-            piece = Replacement(Region(change.end, region.end), "", repair.label, expected[tail:])
-            repair.expected = expected[:head]
-            region.end = change.start
-            self._queue_repair(piece, after=repair)
+    def _salvage(self, repair: Replacement, actual: str) -> None:
+        """The user changed stray text: repair what is still ours either side of the change.
+
+        What they typed or removed stays as they left it; if nothing of the stray text is
+        left at either edge, it is theirs now.
+        """
+        expected, start = repair.expected or "", repair.region.start
+        prefix = common_prefix(actual, expected)
+        suffix = common_prefix(actual[prefix:][::-1], expected[prefix:][::-1])
+        pieces: list[Replacement] = []
+        if suffix:
+            tail = Region(end_of_insert(start, actual[: len(actual) - suffix]), repair.region.end)
+            pieces.append(Replacement(tail, "", repair.label, expected[len(expected) - suffix :]))
+        if prefix:
+            head = Region(start, end_of_insert(start, actual[:prefix]))
+            pieces.append(Replacement(head, "", repair.label, expected[:prefix]))
+        if pieces:
+            # What the stray edit replaced goes back at its first piece.
+            pieces[-1].text, pieces[-1].displaced = repair.text, repair.displaced
+        repair.settle(False)
+        for piece in pieces:
+            self._queue_repair(piece)
 
     def _map_all(self, change: Change, skip: Region | None = None) -> None:
         for region in self.regions:

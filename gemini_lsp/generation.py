@@ -11,7 +11,7 @@ from typing import Any
 import attrs
 
 from .anchor import Region
-from .backend import GeminiBackend, GenerationFailedError, ModelCall, Usage, explain
+from .backend import GeminiBackend, GenerationFailedError, ModelCall, Usage, explain, load_sdk
 from .config import Settings
 from .documents import Document
 from .edits import EditPump, Writer
@@ -110,7 +110,9 @@ class Generation:
     started: float = attrs.field(factory=time.monotonic)
     status: Status = Status.RUNNING
     usage: Usage = attrs.field(factory=Usage)
-    raw_text: str = ""  # the model's own words, for the conversation history
+    # The model's own words, for the conversation history; joined only when read, since
+    # growing one string chunk by chunk copies it every time.
+    raw_pieces: list[str] = attrs.field(factory=list)
     first_token_ms: float | None = None
     total_ms: float | None = None
     notice: str | None = None  # what the user should know about a completed generation
@@ -119,6 +121,10 @@ class Generation:
     outcome: asyncio.Future[None] = attrs.field(
         factory=lambda: asyncio.get_running_loop().create_future()
     )
+
+    @property
+    def raw_text(self) -> str:
+        return "".join(self.raw_pieces)
 
     @property
     def label(self) -> str:
@@ -152,6 +158,19 @@ class Generation:
 
     async def run(self, backend: GeminiBackend, limiter: Limiter) -> None:
         try:
+            await self._run(backend, limiter)
+        finally:
+            if not self.outcome.done():
+                # Stopped again while winding down: end anyway, so that the request is
+                # answered and nobody waits for this generation.
+                self.pump.close_writer(self.writer)
+                if self.status is Status.RUNNING:
+                    self.status = Status.CANCELLED
+                self.progress.end("Cancelled")
+                self.outcome.set_result(None)
+
+    async def _run(self, backend: GeminiBackend, limiter: Limiter) -> None:
+        try:
             # Begun before queueing, so that a queued generation can say it is waiting.
             await self.progress.begin("Gemini", f"{self.call.model}: waiting for the first token")
             await limiter.acquire(self._waiting)
@@ -183,13 +202,14 @@ class Generation:
             # back included: winding down drops what is not yet sent.
             self.pump.append(self.writer, self.transform.finish())
             await self.writer.idle.wait()
-        arrived = bool(self.raw_text)
+        arrived = bool(self.raw_pieces)
         await self._wind_down(Status.FAILED, f"Failed: {message}", discard=discard)
         if self.kind is not Kind.GENERATE:
             message += " (the original text is unchanged)"
         elif self.writer.placed:
-            lines = self.writer.placed.count("\n") + 1
-            message += f" (the {lines} line{'s' if lines > 1 else ''} that arrived were kept)"
+            lines = _lines(self.writer.placed)
+            verb = "was" if lines == "1 line" else "were"
+            message += f" (the {lines} that arrived {verb} kept)"
         elif arrived and not isinstance(error, BlockedError):
             message += " (what arrived was not kept: geminiLsp.onCancel is discard)"
         log.warning("generation %s failed: %s", self.id, message)
@@ -210,17 +230,18 @@ class Generation:
 
     async def _generate(self, backend: GeminiBackend) -> None:
         finish_reason = None
+        await load_sdk()
         async with backend.stream(self.call, self._retrying) as stream:
             async for piece in stream:
                 if piece.text:
                     if self.first_token_ms is None:
                         self.first_token_ms = self._elapsed_ms()
-                    self.raw_text += piece.text
+                    self.raw_pieces.append(piece.text)
                     self.pump.append(self.writer, self.transform.feed(piece.text))
                 if piece.usage is not None:
                     self.usage = piece.usage
                 finish_reason = piece.finish_reason or finish_reason
-                if self.writer.placed:
+                if self.writer.placed and self.progress.due():
                     self.progress.report(self._progress_message())
         if finish_reason is not None and (
             finish_reason in BLOCKED_REASONS or finish_reason.startswith("BLOCKED")

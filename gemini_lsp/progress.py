@@ -44,10 +44,13 @@ class Progress:
                 log.info("progress token refused: %s", error)
         self._send(types.WorkDoneProgressBegin(title=title, message=message, cancellable=True))
 
+    def due(self) -> bool:
+        """Whether a report now would be sent: callers skip building one that would not."""
+        return self._clock() - self._last_report >= REPORT_INTERVAL
+
     def report(self, message: str, force: bool = False) -> None:
-        now = self._clock()
-        if force or now - self._last_report >= REPORT_INTERVAL:
-            self._last_report = now
+        if force or self.due():
+            self._last_report = self._clock()
             self._send(types.WorkDoneProgressReport(message=message, cancellable=True))
 
     def end(self, message: str) -> None:

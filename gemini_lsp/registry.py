@@ -267,8 +267,9 @@ class GenerationRegistry:
         for generation in list(self._generations.values()):
             if generation.document is document:
                 generation.stop(Stop.CLOSED)
-                if generation.status is not Status.RUNNING:
-                    del self._generations[generation.id]
+                # Forgotten at once, running or not: it winds down on its own (no edit goes to
+                # a closed document) and nothing can refer to it any more.
+                self._forget(generation)
         pump = self._pumps.pop(document.uri, None)
         if pump is not None and pump.document is document:
             pump.stop()

@@ -135,7 +135,7 @@ class RobustProtocol(LanguageServerProtocol):
             return self._converter.structure(data, self._message_type(data))
         except Exception as error:  # cattrs' errors, with a traceback pygls would log
             detail = _validation_detail(error)
-            log.warning("malformed %s message: %s", method or "response", detail)
+            log.warning("malformed %s message: %s", (method or "response")[:80], detail)
             if method is None or "id" not in data:
                 raise UnusableMessageError(None, None) from None  # nobody waits for an answer
             raise UnusableMessageError(

@@ -25,7 +25,7 @@ from pygls.protocol.language_server import lsp_method
 from pygls.uris import to_fs_path
 
 from . import __version__, config, transport
-from .backend import GeminiBackend, mask_secrets
+from .backend import KEY_VARIABLES, GeminiBackend, mask_secrets
 from .documents import DocumentStore
 from .generation import Generation, Stop
 from .registry import GenerationRegistry
@@ -35,8 +35,6 @@ log = logging.getLogger(__name__)
 
 CommandHandler = Callable[[types.ExecuteCommandParams], Awaitable[Any]]
 
-# The SDK's own key variables: their values are secrets like the apiKey setting.
-KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 # How long `shutdown` (and a vanished client) let generations wind down.
 WIND_DOWN_SECONDS = 5.0
 DEBUG_STATS = "gemini/debugStats"
@@ -100,6 +98,7 @@ class GeminiLanguageServer(LanguageServer):
         self.setting_sources: dict[str, Any] = {}
         self.settings = config.Settings()
         self._reported_problems: set[str] = set()
+        self._reporting = False
         self.registry = GenerationRegistry(self.backend, lambda: self.settings, self.folders)
         self.documents.on_close = self.registry.document_closed
 
@@ -132,8 +131,6 @@ class GeminiLanguageServer(LanguageServer):
             self.show(f"gemini-lsp internal error: {error} — see the server log")
         finally:
             self._reporting = False
-
-    _reporting = False
 
     def folders(self) -> list[Path]:
         """The workspace folders: only files inside them are ever read or sent."""
@@ -168,11 +165,8 @@ class GeminiLanguageServer(LanguageServer):
     @property
     def exit_code(self) -> int:
         """0 after `shutdown`, as LSP asks; 1 when the session ended any other way."""
-        return self.protocol.exit_code if self.protocol.exiting else int(not self.is_shut_down)
-
-    @property
-    def is_shut_down(self) -> bool:
-        return bool(self.protocol._shutdown)
+        protocol = self.protocol
+        return protocol.exit_code if protocol.exiting else int(not protocol._shutdown)
 
     async def session(self, reader: asyncio.StreamReader) -> None:
         """Serve until `exit` or until the client goes away, then stop what is left."""

@@ -98,6 +98,8 @@ class TextBuffer:
     def __init__(self, text: str, encoding: str = types.PositionEncodingKind.Utf16) -> None:
         self.lines = split_lines(text)
         self.encoding = encoding_kind(encoding)
+        self._eol: str | None = None
+        _ = self.eol  # fixed by the text the document opens with, if it has a line break
 
     @property
     def text(self) -> str:
@@ -105,13 +107,18 @@ class TextBuffer:
 
     @property
     def eol(self) -> str:
-        """The document's line ending, from its first line (LF for a one-line document)."""
-        first = self.lines[0]
-        if first.endswith("\r\n"):
-            return "\r\n"
-        if first.endswith("\r"):
-            return "\r"
-        return "\n"
+        """The document's line ending: its first line's, from the first time it has one, as
+        an editor keeps a file's format even while the user deletes every line break (LF
+        until then)."""
+        if self._eol is None:
+            first = self.lines[0]
+            if first.endswith("\r\n"):
+                self._eol = "\r\n"
+            elif first.endswith(("\r", "\n")):
+                self._eol = first[-1]
+            else:
+                return "\n"
+        return self._eol
 
     @property
     def end(self) -> Loc:

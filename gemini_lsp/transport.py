@@ -77,7 +77,8 @@ async def _read_header(reader: asyncio.StreamReader) -> int | None:
         name, colon, value = line.partition(b":")
         if colon and name.strip().lower() == b"content-length":
             text = value.strip()
-            length = int(text) if text.isdigit() else None
+            # No more digits than any real length has (int() refuses thousands of them).
+            length = int(text) if text.isdigit() and len(text) <= 18 else None
 
 
 async def _discard(reader: asyncio.StreamReader, length: int) -> bool:

@@ -43,11 +43,29 @@ def is_generated(origin: int) -> bool:
 
 @attrs.define
 class Tombstone:
-    """Text a server edit removed, kept where it was: the server may put it back."""
+    """Text a server edit removed, kept where it was: the server may put it back.
+
+    What is typed exactly there later may go on either side of it, so its place is a span:
+    from before to after everything inserted at it since.
+    """
 
     offset: int
     text: str
     origins: list[int]
+    end: int = -1
+
+    def __attrs_post_init__(self) -> None:
+        self.end = self.offset if self.end < 0 else self.end
+
+    def map(self, start: int, end: int, length: int) -> None:
+        def moved(offset: int, right: bool) -> int:
+            if offset < start or (offset == start and not right):
+                return offset
+            if offset > end or (offset == end and start < end):
+                return offset + length - (end - start)
+            return start + length if right else start
+
+        self.offset, self.end = moved(self.offset, False), moved(self.end, True)
 
 
 @attrs.frozen
@@ -69,7 +87,7 @@ class Style:
     first_version: int = 0
 
 
-VSCODE = Style("vscode", "visual-studio-code", race_seconds=0.05, first_version=1)
+VSCODE = Style("vscode", "visual-studio-code", race_seconds=0.02, first_version=1)
 VSCODE_UNVERSIONED = attrs.evolve(VSCODE, name="vscode-unversioned", document_changes=False)
 NEOVIM = Style(
     "neovim", "neovim", stale_versioned="skip", check_version_zero=False, debounce_seconds=0.15
@@ -122,29 +140,51 @@ class ClientDocument:
         """Apply a change by offsets and describe it as an incremental change event.
 
         Text a server edit removes is kept as a tombstone; when a server edit inserts the very
-        same text at the same place, the characters get their origins back (a repair).
+        same text at the same place (or with only the user's typing in between), the
+        characters get their origins back: it was a repair.
         """
         change = types.TextDocumentContentChangePartial(
             range=types.Range(self.position(start), self.position(end)), text=text
         )
         removed = Tombstone(start, self.text[start:end], self.origins[start:end])
-        for stone in self.tombstones:
-            if stone.offset <= start:
-                continue  # text inserted where a tombstone lies goes after it
-            stone.offset = start if stone.offset < end else stone.offset + len(text) - end + start
         origins = [origin] * len(text)
-        if is_generated(origin):
-            for stone in reversed(self.tombstones):
-                if stone.offset == start and stone.text == text:
-                    self.tombstones.remove(stone)
-                    origins = stone.origins
-                    break
-            if removed.text:
-                self.tombstones.append(removed)
+        restored = self._restore(start, text) if is_generated(origin) and text else None
+        for stone in self.tombstones:
+            stone.map(start, end, len(text))
+        if restored is not None:
+            stone, origins = restored
+            if stone.text.startswith(text):  # the rest is put back after this part
+                stone.text, stone.origins = stone.text[len(text) :], stone.origins[len(text) :]
+                stone.offset = start + len(text)
+                stone.end = max(stone.end, stone.offset)
+            else:  # the rest is put back before this part
+                stone.text, stone.origins = stone.text[: -len(text)], stone.origins[: -len(text)]
+                stone.offset, stone.end = min(stone.offset, start), start
+            if not stone.text:
+                self.tombstones.remove(stone)
+        if is_generated(origin) and removed.text:
+            self.tombstones.append(removed)
         self.text = self.text[:start] + text + self.text[end:]
         self.origins[start:end] = origins
         self.version += 1
         return change
+
+    def _restore(self, offset: int, text: str) -> tuple[Tombstone, list[int]] | None:
+        """The tombstone that server text inserted at `offset` puts back (whole or a part at
+        either end), and the origins it gives that text."""
+        for stone in reversed(self.tombstones):
+            if not self._near(stone, offset):
+                continue
+            if stone.text.startswith(text):
+                return stone, stone.origins[: len(text)]
+            if stone.text.endswith(text):
+                return stone, stone.origins[len(stone.text) - len(text) :]
+        return None
+
+    def _near(self, stone: Tombstone, offset: int) -> bool:
+        """Whether `offset` is the tombstone's place, or only the user's typing is between."""
+        low, high = (offset, stone.offset) if offset < stone.offset else (stone.end, offset)
+        return all(o == USER for o in self.origins[low:high])
 
     def generated(self, origin: int) -> str:
         return "".join(c for c, o in zip(self.text, self.origins, strict=True) if o == origin)

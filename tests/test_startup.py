@@ -1,4 +1,5 @@
-"""`initialize` is answered before google-genai is imported (it costs half a second)."""
+"""`initialize` is answered, and the server idles, without google-genai imported: it costs
+half a second and 28 MB."""
 
 from __future__ import annotations
 
@@ -65,12 +66,11 @@ async def test_initialize_answers_without_importing_genai() -> None:
         assert imported(log, "pygls.lsp.server"), "the import log is missing"
         assert not imported(log, "google.genai")
 
-        # `initialized` starts the preload in the background, so the first generation is quick.
+        # Nor while idle: the SDK would double the idle footprint; the first generation
+        # imports it.
         server.stdin.write(frame({"jsonrpc": "2.0", "method": "initialized", "params": {}}))
-        deadline = asyncio.get_running_loop().time() + 20
-        while not imported(log, "google.genai"):
-            assert asyncio.get_running_loop().time() < deadline, "the SDK was never preloaded"
-            await asyncio.sleep(0.05)
+        await asyncio.sleep(1.0)
+        assert not imported(log, "google.genai")
         server.stdin.write(frame({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}))
         assert (await asyncio.wait_for(read_message(server.stdout), 20))["id"] == 2
         server.stdin.write(frame({"jsonrpc": "2.0", "method": "exit"}))

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from .. import backend, config
+from .. import config
 from ..generation import Stop
 from ..registry import ClientLink
 
@@ -47,10 +46,9 @@ def setup(server: GeminiLanguageServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
-        # Import the SDK off the event loop now, so the first generation does not wait for it.
-        preload = asyncio.get_running_loop().run_in_executor(None, backend.preload)
+        # The SDK is not imported yet: it would double the idle footprint (FACTS.md), and the
+        # first generation imports it off the event loop.
         await pull_configuration(server)
-        await preload
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(params: types.DidChangeConfigurationParams) -> None:

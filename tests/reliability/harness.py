@@ -119,7 +119,7 @@ async def session(
             received.append(json.dumps(data))
         return structure(data)
 
-    lsp.protocol.structure_message = record
+    lsp.protocol.structure_message = record  # type: ignore[method-assign]
     editor = EditorClient(lsp, "utf-16", style)
     log_file = workspace / "server.log"
     base = {"baseUrl": emulator.base_url} if emulator is not None else {}
@@ -134,6 +134,7 @@ async def session(
         env=server_env({"GEMINI_API_KEY": API_KEY} if env is None else env),
     )
     stderr = bytearray()
+    assert lsp._stderr_forwarder is not None and lsp._server is not None
     lsp._stderr_forwarder.cancel()  # ours keeps it instead of printing it
     collector = asyncio.ensure_future(_collect(lsp._server.stderr, stderr))
     result = await lsp.initialize_session(
@@ -149,14 +150,14 @@ async def session(
         yield Session(editor, workspace, received, stderr, log_file)
     finally:
         editor.flush()
-        if lsp._server.returncode is None:
+        if lsp._server and lsp._server.returncode is None:
             await asyncio.wait_for(lsp.shutdown_session(), 20)
-        await lsp.stop()
+        await lsp.stop()  # type: ignore[no-untyped-call]
         await asyncio.wait_for(collector, 5)
 
 
-async def _collect(stream: asyncio.StreamReader, into: bytearray) -> None:
-    while chunk := await stream.read(65536):
+async def _collect(stream: asyncio.StreamReader | None, into: bytearray) -> None:
+    while stream is not None and (chunk := await stream.read(65536)):
         into.extend(chunk)
 
 

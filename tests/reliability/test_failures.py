@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException
 
 from gemini_lsp.emulator import Emulator, ErrorSpec, Reply
 from tests.conftest import API_KEY
@@ -16,6 +19,7 @@ from tests.reliability.harness import (
     edit_args,
     generate_args,
     session,
+    wait_for,
 )
 
 TWO_LINES = ["kept_a = 1\n", "kept_b = 2\n", "lost = 3\n"]
@@ -36,13 +40,13 @@ async def failure(s: Session, command: str, argument: dict[str, Any]) -> str:
 
 async def test_mid_stream_failures(tmp_path: Path, emulator: Emulator) -> None:
     faults = {
-        "disconnect_after": "The connection to Gemini broke mid-stream",
-        "error_event_after": "Gemini service error (500",
-        "malformed_after": "Gemini sent a response that could not be read",
+        "disconnect": (Reply(TWO_LINES, disconnect_after=2), "The connection to Gemini broke"),
+        "error-event": (Reply(TWO_LINES, error_event_after=2), "Gemini service error (500"),
+        "malformed": (Reply(TWO_LINES, malformed_after=2), "Gemini sent a response that could"),
     }
-    emulator.script(*[Reply(TWO_LINES, **{fault: 2}) for fault in faults])
+    emulator.script(*[reply for reply, _ in faults.values()])
     async with session(tmp_path, emulator, retries=2) as s:
-        for index, (fault, expected) in enumerate(faults.items()):
+        for index, (fault, (_, expected)) in enumerate(faults.items()):
             doc = s.open(f"{fault}.py", "before = 0\n")
             message = await failure(s, "gemini.generate", generate_args(doc, len(doc.text)))
             assert message.startswith(expected), message
@@ -67,8 +71,30 @@ async def test_mid_stream_failures(tmp_path: Path, emulator: Emulator) -> None:
         assert "what arrived was not kept" in message
         assert doc.text == "before = 0\n"
 
+        # A cancel while a failure is still landing its text (the editor is slow to apply
+        # edits) ends it all the same: answered at once, nothing left waiting.
+        apply_edit = s.lsp.protocol.fm.features[types.WORKSPACE_APPLY_EDIT]
+
+        async def slow_apply_edit(params: types.ApplyWorkspaceEditParams) -> object:
+            await asyncio.sleep(0.3)
+            return apply_edit(params)
+
+        s.lsp.protocol.fm.features[types.WORKSPACE_APPLY_EDIT] = slow_apply_edit
+        s.configure(retries=2)
+        emulator.script(Reply(TWO_LINES, disconnect_after=2))
+        doc = s.open("slow.py", "before = 0\n")
+        failing = asyncio.ensure_future(s.execute("gemini.generate", generate_args(doc, 11)))
+        await wait_for(lambda: emulator.requests[-1].done)
+        await asyncio.sleep(0.1)
+        cancelled = await asyncio.wait_for(s.execute("gemini.cancel", {}), 3)
+        assert cancelled["cancelled"] == [f"g{len(emulator.requests)}"]
+        with contextlib.suppress(JsonRpcException):
+            await asyncio.wait_for(failing, 3)
+        s.lsp.protocol.fm.features[types.WORKSPACE_APPLY_EDIT] = apply_edit
+
         # The server is healthy: the next generation works.
         emulator.script(Reply(["fine = True\n"]))
+        doc = s.open("fine.py", "before = 0\n")
         result = await s.execute("gemini.generate", generate_args(doc, len(doc.text)))
         assert result["status"] == "completed"
         assert doc.text.rstrip() == "before = 0\nfine = True"

@@ -147,11 +147,13 @@ async def _execute(s: Session, command: str, args: list[Any]) -> str:
         await asyncio.wait_for(
             s.lsp.workspace_execute_command_async(types.ExecuteCommandParams(command, args)), 20
         )
-    except JsonRpcException as error:
-        assert error.code in (INVALID_PARAMS, REQUEST_FAILED), (command, args, error)
-        assert error.message and "Traceback" not in error.message
-        return "InvalidParams" if error.code == INVALID_PARAMS else "RequestFailed"
-    return "result"
+    except JsonRpcException as caught:
+        error = caught
+    else:
+        return "result"
+    assert error.code in (INVALID_PARAMS, REQUEST_FAILED), (command, args, error)
+    assert error.message and "Traceback" not in error.message
+    return "InvalidParams" if error.code == INVALID_PARAMS else "RequestFailed"
 
 
 def test_random_command_arguments(served: tuple[Background, Session]) -> None:

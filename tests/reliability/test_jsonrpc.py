@@ -61,6 +61,7 @@ BAD_MESSAGES: list[tuple[bytes, tuple[int | None, int] | None]] = [
         (None, PARSE_ERROR),
     ),
     (b"Content-Length: abc\r\n\r\n{}\r\n\r\n", None),  # no usable length: skipped
+    (b"Content-Length: " + b"9" * 5000 + b"\r\n\r\n{}\r\n\r\n", None),
     # Header names in any case, other headers in any order.
     (
         b"Content-Type: application/vscode-jsonrpc; charset=utf-8\r\ncontent-length: 2\r\n\r\n{}",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import pytest
 from lsprotocol import types
@@ -23,7 +24,7 @@ from tests.reliability.harness import (
 SLOW = Reply([f"line_{i} = {i}\n" for i in range(300)], chunk_delay_ms=20)
 
 
-async def streaming(s: Session, command: str, argument: dict[str, object]) -> asyncio.Task[object]:
+async def streaming(s: Session, command: str, argument: dict[str, object]) -> asyncio.Task[Any]:
     """Start a generation and return once its text is arriving."""
     edits = len(s.editor.applied)
     task = asyncio.ensure_future(s.execute(command, argument))
@@ -61,6 +62,17 @@ async def test_close_mid_stream_then_shutdown_mid_stream(
         answered: list[str] = []
         rewrite.add_done_callback(lambda _: answered.append("edit"))
         insert.add_done_callback(lambda _: answered.append("generate"))
+        # And a request of the server's that the client never answers (pygls' shutdown
+        # cancels it while iterating the dict that its cancellation changes).
+        release = asyncio.Event()
+
+        async def configuration(params: types.ConfigurationParams) -> list[object]:
+            await release.wait()
+            return [{}]
+
+        s.lsp.protocol.fm.features[types.WORKSPACE_CONFIGURATION] = configuration
+        s.lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(None))
+        await asyncio.sleep(0.1)
         await asyncio.wait_for(s.lsp.shutdown_async(None), 10)
         answered.append("shutdown")
         assert answered[-1] == "shutdown" and len(answered) == 3
@@ -69,6 +81,8 @@ async def test_close_mid_stream_then_shutdown_mid_stream(
         assert doc.text == original
         for request in emulator.requests[1:]:
             await emulator.wait_for_disconnect(request, timeout=2)
+        release.set()  # a late answer, to a request the server has given up on
+        await asyncio.sleep(0.1)
         s.lsp.exit(None)
         assert await asyncio.wait_for(s.lsp._server.wait(), 10) == 0
     for trouble in ("Traceback", "dictionary changed size", "Task was destroyed"):
