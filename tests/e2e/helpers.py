@@ -15,6 +15,9 @@ from tests.clients import ClientDocument, EditorClient, start_editor, stop_edito
 from tests.conftest import API_KEY
 
 STYLES = ["visual-studio-code", "neovim"]
+INVALID_PARAMS = types.ErrorCodes.InvalidParams.value
+REQUEST_FAILED = types.LSPErrorCodes.RequestFailed.value
+REQUEST_CANCELLED = types.LSPErrorCodes.RequestCancelled.value
 
 
 @asynccontextmanager
@@ -62,7 +65,7 @@ async def execute(
     )
 
 
-async def wait_for(predicate: Any, timeout: float = 5.0) -> None:
+async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
     deadline = asyncio.get_running_loop().time() + timeout
     while not predicate():
         if asyncio.get_running_loop().time() > deadline:

@@ -11,10 +11,7 @@ from pygls.exceptions import JsonRpcException
 
 from gemini_lsp.emulator import Emulator, ErrorSpec, Reply
 from tests.clients import start_editor, stop_editor
-from tests.e2e.helpers import editor, execute, generate_args
-
-INVALID_PARAMS = -32602
-REQUEST_FAILED = -32803
+from tests.e2e.helpers import INVALID_PARAMS, REQUEST_FAILED, editor, execute, generate_args
 
 
 async def test_quota_error_is_explained_and_server_keeps_serving(

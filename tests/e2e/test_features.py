@@ -13,10 +13,7 @@ from pygls.exceptions import JsonRpcException
 
 from gemini_lsp.emulator import Emulator, Reply
 from tests.clients import ClientDocument, EditorClient
-from tests.e2e.helpers import editor, execute, generate_args
-
-INVALID_PARAMS = -32602
-REQUEST_FAILED = -32803
+from tests.e2e.helpers import INVALID_PARAMS, REQUEST_FAILED, editor, execute, generate_args
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="

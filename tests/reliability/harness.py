@@ -19,10 +19,15 @@ from pytest_lsp import client_capabilities, make_test_lsp_client
 from gemini_lsp.emulator import Emulator
 from tests.clients import ClientDocument, EditorClient, Style, server_env
 from tests.conftest import API_KEY
+from tests.e2e.helpers import (  # noqa: F401  (re-exported for the reliability tests)
+    INVALID_PARAMS,
+    REQUEST_CANCELLED,
+    REQUEST_FAILED,
+    edit_args,
+    generate_args,
+    wait_for,
+)
 
-REQUEST_FAILED = -32803
-INVALID_PARAMS = -32602
-REQUEST_CANCELLED = -32800
 VSCODE = Style("vscode", "visual-studio-code", first_version=1)
 
 
@@ -77,27 +82,6 @@ class Session:
         """All the server emitted: protocol messages, stderr and the log file."""
         log = self.log_file.read_text(errors="replace") if self.log_file.exists() else ""
         return "\n".join([*self.received, self.stderr.decode(errors="replace"), log])
-
-
-def generate_args(doc: ClientDocument, offset: int, prompt: str = "write it") -> dict[str, Any]:
-    position = doc.position(offset)
-    return {
-        "textDocument": {"uri": doc.uri},
-        "position": {"line": position.line, "character": position.character},
-        "prompt": prompt,
-    }
-
-
-def edit_args(doc: ClientDocument, start: int, end: int, prompt: str = "rewrite") -> dict[str, Any]:
-    a, b = doc.position(start), doc.position(end)
-    return {
-        "textDocument": {"uri": doc.uri},
-        "range": {
-            "start": {"line": a.line, "character": a.character},
-            "end": {"line": b.line, "character": b.character},
-        },
-        "prompt": prompt,
-    }
 
 
 @asynccontextmanager
@@ -159,11 +143,3 @@ async def session(
 async def _collect(stream: asyncio.StreamReader | None, into: bytearray) -> None:
     while stream is not None and (chunk := await stream.read(65536)):
         into.extend(chunk)
-
-
-async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.01)
