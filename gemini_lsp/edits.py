@@ -14,12 +14,16 @@ client's word alone:
   but the sync carries every change up to then); if it does not, the edit is lost and its
   text goes again;
 - an unversioned edit applies at the raw position sent, which may have gone stale while the
-  user typed; when it lands somewhere other than its anchor it is undone there (a repair:
-  a replacement that goes ahead only while the stray text is intact, and that gives back
-  the places of anchors the stray edit swallowed) and its text goes again at the anchor;
+  user typed; when it lands somewhere other than its anchor it is undone there and its text
+  goes again at the anchor. The undoing (a repair) removes only what is still the stray
+  text: if the user typed inside it, the pieces either side go and their typing stays. Text
+  a stray edit removed goes back where it was, on the side of anything typed there since
+  that keeps regions whole, and the anchors it swallowed get their places back;
 - an edit that may still turn up after it was taken as lost (refused although unversioned,
   never answered, or answered and followed by no sync for a long while) is remembered as a
-  ghost until the first sync after its answer: if it turns up, that copy is removed.
+  ghost until the first sync after its answer: if it turns up, that copy is removed;
+- after a refusal the next try waits for a quiet moment: the sync that follows a refusal
+  comes right after a keystroke, and a retry then would race the next one.
 
 Changes are recognised as ours by their effect on the text, not by how the client describes
 them, since clients that diff buffers (Neovim, full-text sync) may report an insertion shifted.

@@ -478,4 +478,4 @@ async def start_editor(
 async def stop_editor(client: EditorClient) -> None:
     client.flush()
     await client.lsp.shutdown_session()
-    await client.lsp.stop()
+    await client.lsp.stop()  # type: ignore[no-untyped-call]

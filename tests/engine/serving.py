@@ -98,7 +98,7 @@ class Session:
             for s in streams
         ]
         try:
-            results = await asyncio.wait_for(asyncio.gather(*commands), 60)
+            results = await asyncio.wait_for(asyncio.gather(*commands), 30)
         finally:
             for typist in typists:
                 typist.cancel()

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 # Characters of 1 to 4 bytes in UTF-8, 1 or 2 units in UTF-16, and combining marks. The
@@ -41,3 +44,21 @@ def chunks(max_size: int = 8) -> st.SearchStrategy[list[str]]:
     """Generated text in pieces, with line breaks ("\\n": the engine converts them)."""
     piece = st.lists(st.sampled_from(GENERATED), min_size=1, max_size=4).map("".join)
     return st.lists(piece, min_size=1, max_size=max_size)
+
+
+def examples(count: int) -> settings:
+    """`count` examples: times GEMINI_LSP_SOAK for a long hunt, and without shrinking when
+    GEMINI_LSP_NO_SHRINK is set (to see quickly which tests a planted regression fails)."""
+    phases = [
+        p for p in Phase if p is not Phase.shrink or not os.environ.get("GEMINI_LSP_NO_SHRINK")
+    ]
+    return settings(
+        max_examples=count * int(os.environ.get("GEMINI_LSP_SOAK", "1")),
+        deadline=None,
+        phases=phases,
+        suppress_health_check=[
+            HealthCheck.too_slow,
+            HealthCheck.data_too_large,
+            HealthCheck.function_scoped_fixture,
+        ],
+    )

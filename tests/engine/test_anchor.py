@@ -4,16 +4,16 @@ must hold exactly the generated text while the user edits around it. Examples: 3
 
 from __future__ import annotations
 
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from lsprotocol import types
 
 from gemini_lsp.anchor import Change, Gravity, Region, map_loc
 from gemini_lsp.documents import Document
 from gemini_lsp.text import Loc, TextBuffer
-from tests.engine.strategies import any_text, documents, offsets
+from tests.engine.strategies import any_text, documents, examples, offsets
 
-EXAMPLES = settings(max_examples=300, deadline=None)
+EXAMPLES = examples(300)
 
 
 def loc_at(text: str, offset: int) -> Loc:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from lsprotocol import types
 
 from gemini_lsp.anchor import Region
 from gemini_lsp.documents import Document
-from gemini_lsp.edits import EditPump
+from gemini_lsp.edits import RETRY_QUIET_SECONDS, EditPump
 from gemini_lsp.text import Loc, TextBuffer
 from tests.clients import NEOVIM, NEOVIM_VERSIONED, VSCODE, VSCODE_UNVERSIONED, Style
 from tests.engine.oracle import check_generation
@@ -42,6 +44,22 @@ async def test_a_skipped_versioned_edit_answered_applied_goes_again() -> None:
     await sim.drain()
     check_generation(sim.doc, origin, "gen", 2)
     assert edits_received(sim) == ["gen", "gen"]
+
+
+async def test_a_change_first_after_a_versioned_edit_proves_it_never_applied() -> None:
+    sim = Simulation(NEOVIM_VERSIONED, "a\n\nb\n")
+    sim.editor.type(sim.doc, 0, "Q")
+    await step(sim, "sync", "server")
+    writer, origin = sim.writer(3)
+    sim.pump.append(writer, "gen")
+    await sim.run_loop()
+    sim.editor.type(sim.doc, 0, "W")
+    await step(sim, "sync", "client")  # the typing is synced, then the edit is skipped
+    await step(sim, "server")  # the typing arrives; the answer has not yet
+    await asyncio.sleep(RETRY_QUIET_SECONDS * 2)  # a retry waits for a quiet moment
+    assert sim.to_client, "the text should go again without waiting for the answer"
+    await sim.drain()
+    check_generation(sim.doc, origin, "gen", 2)
 
 
 async def test_an_edit_answered_applied_and_missing_from_the_next_sync_goes_again() -> None:

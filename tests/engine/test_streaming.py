@@ -1,7 +1,7 @@
 """Streaming through the real server over stdio, in each client style, while a typist types.
 
 The property test draws the document, the model's chunks and their timing, and the typist's
-actions and pauses: 6 examples per style (5 styles), one server per style. ("emacs" is a
+actions and pauses: 10 examples per style (5 styles), one server per style. ("emacs" is a
 plain client with Emacs' capabilities: UTF-32.) The other tests
 hammer one long stream per style, run generations side by side, and go through the text
 edge cases (CRLF, no final newline, empty document, the very end, UTF-32).
@@ -14,13 +14,13 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from gemini_lsp.emulator import Emulator
 from tests.clients import STYLES
 from tests.engine.serving import Session, Stream, session
-from tests.engine.strategies import chunks
+from tests.engine.strategies import chunks, examples
 from tests.engine.typist import PIECES, PLACES, Action, actions
 
 WORDS = ("a", "b", "é", "中", "😀", "e\u0301")
@@ -50,17 +50,13 @@ async def live(
 
 
 @pytest.mark.parametrize("live", sorted(STYLES), indirect=True)
-@settings(
-    max_examples=6,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@examples(10)
 @given(data=st.data())
 async def test_streams_land_exactly_once_in_place(live: Session, data: st.DataObject) -> None:
     text, offset = data.draw(documents_with_a_blank_line(), label="document")
     pieces = data.draw(chunks(6), label="chunks")
     delays = data.draw(
-        st.lists(st.sampled_from([0, 5, 20]), min_size=len(pieces), max_size=len(pieces))
+        st.lists(st.sampled_from([0.0, 5.0, 20.0]), min_size=len(pieces), max_size=len(pieces))
     )
     plan = data.draw(actions(8, delays=(0.0, 0.01, 0.04, 0.1)), label="typist")
     stream = Stream(live.open(text), offset, pieces, delays, plan)
@@ -122,6 +118,7 @@ EDGE_CASES = {
     "empty": ("", 0),
     "at the very end": ("a\nb\n", 4),
     "end without newline": ("a\n", 2),
+    "end of a last line without newline": ("a\nb", 3),
 }
 
 

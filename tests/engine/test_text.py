@@ -9,17 +9,17 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import assume, given
 from hypothesis import strategies as st
 from lsprotocol import types
 
 from gemini_lsp.documents import whole_text_change
 from gemini_lsp.text import Loc, TextBuffer, end_of_insert, split_lines
-from tests.engine.strategies import any_text, offsets
+from tests.engine.strategies import any_text, examples, offsets
 
 ENCODINGS = {"utf-8": ("utf-8", 1), "utf-16": ("utf-16-le", 2), "utf-32": ("utf-32-le", 4)}
 _LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
-EXAMPLES = settings(max_examples=300, deadline=None)
+EXAMPLES = examples(300)
 
 
 def model_lines(text: str) -> list[str]:
