@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-API_VERSIONS = ("v1", "v1beta", "v1alpha")
+API_VERSIONS = ("v1", "v1beta", "v1alpha", "v1beta1")  # v1beta1: Vertex AI
 STREAM_ACTION = "streamGenerateContent"
 UNARY_ACTION = "generateContent"
 GENERATE_ACTIONS = (STREAM_ACTION, UNARY_ACTION)
@@ -67,7 +67,11 @@ JSON_HEADERS = [
     ("Server", "gemini-lsp-emulator"),
 ]
 
-_ROUTE = re.compile(r"/(?P<version>[^/]+)/models/(?P<model>[^:]+):(?P<action>[A-Za-z]+)")
+# Gemini API paths, and Vertex AI's (`/v1beta1/[projects/P/locations/L/]publishers/google/…`).
+_ROUTE = re.compile(
+    r"/(?P<version>[^/]+)(?:/projects/[^/]+/locations/[^/]+)?(?:/publishers/google)?"
+    r"/models/(?P<model>[^:]+):(?P<action>[A-Za-z]+)"
+)
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,8 @@ class Route:
 def parse_route(path: str) -> Route | None:
     """`/v1beta/models/gemini-x:streamGenerateContent` -> Route, else None.
 
-    A model written as a resource name (`models/gemini-x`) is accepted too.
+    A model written as a resource name (`models/gemini-x`) is accepted too, and so are
+    Vertex AI's publisher paths.
     """
     match = _ROUTE.fullmatch(path)
     if match is None:

@@ -12,7 +12,8 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from gemini_lsp.emulator import Emulator, Reply
-from tests.clients import ClientDocument, EditorClient
+from tests.clients import ClientDocument, EditorClient, start_editor, stop_editor
+from tests.conftest import API_KEY
 from tests.e2e.helpers import INVALID_PARAMS, REQUEST_FAILED, editor, execute, generate_args
 
 PNG = base64.b64decode(
@@ -253,3 +254,30 @@ async def _settle() -> None:
     import asyncio
 
     await asyncio.sleep(0.3)
+
+
+@pytest.mark.parametrize("source", ["settings", "environment"])
+async def test_vertex_ai_through_settings_or_the_sdk_environment(
+    source: str, tmp_path: Path, emulator: Emulator
+) -> None:
+    emulator.script(Reply(["v = 1\n"]))
+    if source == "settings":
+        settings: dict[str, Any] = {"vertexai": True, "apiKey": API_KEY}
+        env = {"GEMINI_API_KEY": API_KEY}
+    else:
+        settings = {}
+        env = {"GOOGLE_GENAI_USE_VERTEXAI": "true", "GOOGLE_API_KEY": API_KEY}
+    client = await start_editor(
+        "visual-studio-code", tmp_path, {"baseUrl": emulator.base_url, **settings}, env=env
+    )
+    try:
+        doc = client.open(tmp_path / "v.py", "\n")
+        result = await execute(client, "gemini.generate", generate_args(doc, 0))
+        assert result["status"] == "completed"
+        assert doc.text == "v = 1\n"
+        # Vertex AI's publisher path (express mode, with an API key), not the Gemini API's.
+        assert emulator.requests[0].path == (
+            "/v1beta1/publishers/google/models/gemini-2.5-flash:streamGenerateContent"
+        )
+    finally:
+        await stop_editor(client)
