@@ -25,7 +25,9 @@ class RedactingFormatter(logging.Formatter):
         return mask_secrets(super().format(record), self.secrets)
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(chosen: str | None) -> argparse.ArgumentParser:
+    """The parser; only the `chosen` command's options are loaded, so that serving does not
+    import the headless client and the emulator."""
     parser = argparse.ArgumentParser(
         prog="gemini-lsp",
         description="A language server that streams code written by Google Gemini into "
@@ -47,25 +49,28 @@ def _parser() -> argparse.ArgumentParser:
         help="log level (default: INFO; WARNING for generate, whose terminal shows the code)",
     )
     commands = parser.add_subparsers(dest="command")
-
-    from . import headless
-
-    headless.add_arguments(
-        commands.add_parser(
-            "generate",
-            help="stream a generation into a file through the server, live in the terminal",
-        )
+    generate = commands.add_parser(
+        "generate",
+        help="stream a generation into a file through the server, live in the terminal",
     )
-    from .emulator import cli as emulator_cli
-
-    emulator_cli.add_arguments(
-        commands.add_parser("emulator", help="run the Gemini API emulator (for tests and demos)")
+    emulator = commands.add_parser(
+        "emulator", help="run the Gemini API emulator (for tests and demos)"
     )
+    if chosen == "generate":
+        from . import headless
+
+        headless.add_arguments(generate)
+    elif chosen == "emulator":
+        from .emulator import cli as emulator_cli
+
+        emulator_cli.add_arguments(emulator)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else argv
+    chosen = next((a for a in arguments if a in ("generate", "emulator")), None)
+    args = _parser(chosen).parse_args(arguments)
     if args.log_level is None:
         args.log_level = "WARNING" if args.command == "generate" else "INFO"
     # Logs never go to stdout: in stdio mode it carries the protocol.
