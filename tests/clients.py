@@ -195,7 +195,7 @@ class ClientDocument:
         return (indexes[0], indexes[-1] + 1) if indexes else None
 
 
-def _as_seen_in_full(old: str, offset: int, delete: int, text: str) -> tuple[int, int, str]:
+def as_seen_in_full(old: str, offset: int, delete: int, text: str) -> tuple[int, int, str]:
     """The user's edit as a full-text sync shows it: between the common prefix and suffix.
 
     Where the user typed inside a run of equal characters is not in the text, so whoever
@@ -270,7 +270,7 @@ class Editor:
     def type(self, document: ClientDocument, offset: int, text: str, delete: int = 0) -> None:
         """The user edits the document."""
         if self.style.full_sync:
-            offset, delete, text = _as_seen_in_full(document.text, offset, delete, text)
+            offset, delete, text = as_seen_in_full(document.text, offset, delete, text)
         if text:
             for origin in {o for o in document.origins if is_generated(o)}:
                 span = document.span(origin)

@@ -21,9 +21,9 @@ def setup(server: GeminiLanguageServer) -> None:
     @server.feature(types.INITIALIZE)
     def initialize(params: types.InitializeParams) -> None:
         capabilities = params.capabilities
-        server.documents.encoding = str(
-            server.workspace.position_encoding or types.PositionEncodingKind.Utf16
-        )
+        # The enum's value ("utf-16"): str() of it is "PositionEncodingKind.Utf16" on 3.11.
+        encoding = server.workspace.position_encoding or types.PositionEncodingKind.Utf16
+        server.documents.encoding = getattr(encoding, "value", encoding)
         workspace = capabilities.workspace
         window = capabilities.window
         server.registry.link = ClientLink(

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 from lsprotocol import types
+from pygls.protocol import JsonRPCProtocol
 
 from gemini_lsp.emulator import Chunk, Emulator, Reply
 from tests.clients import (
@@ -22,7 +23,7 @@ from tests.clients import (
     stop_editor,
 )
 from tests.conftest import API_KEY
-from tests.engine.oracle import check_generation
+from tests.engine.oracle import anchor_offset, check_generation
 from tests.engine.typist import Action, eol_of, type_along
 
 
@@ -74,16 +75,20 @@ class Session:
         stream.number = next(self._generations)
         self.emulator.script(stream.reply)
         seen = len(self.emulator.requests)
-        position = stream.document.position(stream.offset)
+        # As Neovim does, send what is held before a request; then name the place and send
+        # the request in one step, so that no edit or keystroke can slip in between.
+        self.client.flush()
+        document = stream.document
+        position = document.position(anchor_offset(document, stream.offset))
         argument = {
-            "textDocument": {"uri": stream.document.uri},
+            "textDocument": {"uri": document.uri},
             "position": {"line": position.line, "character": position.character},
             "prompt": "write it",
         }
-        command = asyncio.ensure_future(
-            self.client.lsp.workspace_execute_command_async(
-                types.ExecuteCommandParams("gemini.generate", [argument])
-            )
+        params = types.ExecuteCommandParams("gemini.generate", [argument])
+        # pytest-lsp's own send_request_async is a coroutine: it would send later.
+        command: asyncio.Future[Any] = JsonRPCProtocol.send_request_async(
+            self.client.lsp.protocol, types.WORKSPACE_EXECUTE_COMMAND, params
         )
         # Type only once the server has taken the position: a change that overtook the
         # command would move the place it names.
@@ -110,9 +115,9 @@ class Session:
     def check(self, stream: Stream) -> None:
         result = stream.result
         assert result is not None and result["status"] == "completed", result
-        assert result["id"] == f"g{stream.number}"
+        assert result["id"] == f"g{stream.number}", (result["id"], stream.number)
         expected = expected_text(stream.chunks, stream.document.original)
-        assert result["text"] == expected
+        assert result["text"] == expected, (result["text"], expected, stream.document.text)
         check_generation(stream.document, stream.origin, expected, stream.offset)
 
 

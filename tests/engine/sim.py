@@ -101,12 +101,6 @@ class Simulation:
     def sync(self) -> None:
         self.editor.flush()
 
-    @property
-    def busy(self) -> bool:
-        return bool(self.to_client or self.to_server or self.editor.holding) or any(
-            not writer.idle.is_set() for writer in self.writers
-        )
-
     async def run_loop(self) -> None:
         """Let the pump's tasks run until they wait for a message."""
         for _ in range(5):

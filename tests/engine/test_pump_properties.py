@@ -16,7 +16,14 @@ from hypothesis import strategies as st
 from tests.clients import STYLES
 from tests.engine.oracle import check_generation
 from tests.engine.sim import Simulation
-from tests.engine.strategies import chunks, documents, examples, offsets
+from tests.engine.strategies import (
+    GENERATED,
+    GENERATED_TOO,
+    chunks,
+    documents,
+    examples,
+    offsets,
+)
 from tests.engine.typist import actions, eol_of, perform
 
 
@@ -25,9 +32,9 @@ async def run(style: str, data: st.DataObject, generations: int) -> None:
     places = sorted(data.draw(st.lists(offsets(text), min_size=generations, max_size=generations)))
     sim = Simulation(STYLES[style], text)
     streams = []
-    for place in places:
+    for place, alphabet in zip(places, (GENERATED, GENERATED_TOO), strict=False):
         writer, origin = sim.writer(place)
-        streams.append((writer, origin, place, data.draw(chunks(), label="chunks")))
+        streams.append((writer, origin, place, data.draw(chunks(8, alphabet), label="chunks")))
     plan = data.draw(actions(), label="typist")
     steps = data.draw(st.lists(st.integers(0, 5), max_size=80), label="interleaving")
     queues = [list(s[3]) for s in streams]

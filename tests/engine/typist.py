@@ -11,7 +11,7 @@ import asyncio
 import attrs
 from hypothesis import strategies as st
 
-from tests.clients import ClientDocument, Editor, is_generated
+from tests.clients import ClientDocument, Editor, as_seen_in_full, is_generated
 from tests.engine.oracle import anchor_offset
 
 # Where an action happens, relative to the generation: before it, exactly at its start,
@@ -101,6 +101,11 @@ def perform(
         end += 1
     if _inside_crlf(text, end):
         end -= 1
+    if editor.style.full_sync:
+        # Which of equal characters goes is the server's pick: it must not be a generated one.
+        start, length, _ = as_seen_in_full(text, offset, end - offset, "")
+        if any(is_generated(o) for o in document.origins[start : start + length]):
+            return
     if end > offset:
         editor.type(document, offset, "", delete=end - offset)
 
