@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.utils
+import gc
 import importlib
 import logging
 import os
@@ -81,6 +82,10 @@ async def load_sdk() -> None:
         await asyncio.get_running_loop().run_in_executor(
             None, importlib.import_module, "google.genai"
         )
+        # What the server and the SDK imported lives as long as the process: out of the
+        # collector's full scans, which would otherwise stall the event loop for tens of
+        # milliseconds mid-stream.
+        gc.freeze()
 
 
 @attrs.define(eq=False)
@@ -128,7 +133,7 @@ class GeminiBackend:
         return self._current
 
     def stream(self, call: ModelCall, on_retry: RetryNotice) -> ModelStream:
-        return ModelStream(lambda: self._start(call), call.settings.retries, on_retry)
+        return ModelStream(lambda: self._opened(call), call.settings.retries, on_retry)
 
     def _close_if_unused(self, connection: Connection) -> None:
         if connection.retired and connection.users == 0:
@@ -148,10 +153,18 @@ class GeminiBackend:
         if self._closing:
             await asyncio.wait(set(self._closing), timeout=2)
 
-    async def _start(self, call: ModelCall) -> AsyncIterator[genai_types.GenerateContentResponse]:
+    @contextlib.asynccontextmanager
+    async def _opened(
+        self, call: ModelCall
+    ) -> AsyncIterator[AsyncIterator[genai_types.GenerateContentResponse]]:
+        """The call's response stream, its connection counted as in use until it ends."""
         connection = self._connection(call.settings)
-        stream = await self._open(connection.client, call)
-        return _leased(stream, connection, self._close_if_unused)
+        connection.users += 1
+        try:
+            yield await self._open(connection.client, call)
+        finally:
+            connection.users -= 1
+            self._close_if_unused(connection)
 
     async def _open(
         self, client: genai.Client, call: ModelCall
@@ -172,19 +185,6 @@ class GeminiBackend:
         return await client.aio.models.generate_content_stream(
             model=call.model, contents=call.contents, config=config
         )
-
-
-async def _leased(
-    stream: AsyncIterator[Any], connection: Connection, release: Callable[[Connection], None]
-) -> AsyncIterator[Any]:
-    """`stream`, counted as a user of `connection` until it ends (or its reader is cancelled)."""
-    connection.users += 1
-    try:
-        async for item in stream:
-            yield item
-    finally:
-        connection.users -= 1
-        release(connection)
 
 
 def _make_client(settings: Settings) -> tuple[genai.Client, Any]:
@@ -229,7 +229,12 @@ def _generation_config(call: ModelCall) -> genai_types.GenerateContentConfig:
     from google.genai import types as genai_types
 
     settings = call.settings
-    config = genai_types.GenerateContentConfig(system_instruction=call.system_instruction)
+    config = genai_types.GenerateContentConfig(
+        system_instruction=call.system_instruction,
+        # No tools are declared: the SDK's function-calling loop would only inspect and
+        # keep every streamed chunk (and log a line per call).
+        automatic_function_calling=genai_types.AutomaticFunctionCallingConfig(disable=True),
+    )
     if settings.temperature is not None:
         config.temperature = settings.temperature
     if settings.max_output_tokens is not None:
@@ -242,7 +247,9 @@ def _generation_config(call: ModelCall) -> genai_types.GenerateContentConfig:
 
 
 class ModelStream:
-    """One streaming call, read by its own task.
+    """One streaming call, read by its own task; iterating it gives every piece that has
+    arrived since the last step, so a consumer that falls behind a fast stream catches up
+    in one step instead of one step per piece.
 
     Cancelling the task that is suspended inside the SDK's read is what closes the HTTP
     connection (FACTS.md: breaking out of the loop does not), so leaving this context
@@ -251,14 +258,17 @@ class ModelStream:
 
     def __init__(
         self,
-        start: Callable[[], Awaitable[AsyncIterator[Any]]],
+        start: Callable[[], contextlib.AbstractAsyncContextManager[AsyncIterator[Any]]],
         retries: int,
         on_retry: RetryNotice,
     ) -> None:
         self._start = start
         self._retries = retries
         self._on_retry = on_retry
-        self._queue: asyncio.Queue[Piece | BaseException | None] = asyncio.Queue()
+        self._arrived: list[Piece] = []
+        self._ended = False
+        self._error: BaseException | None = None
+        self._wakeup: asyncio.Future[None] | None = None
         self._reader: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> ModelStream:
@@ -279,31 +289,48 @@ class ModelStream:
     def __aiter__(self) -> ModelStream:
         return self
 
-    async def __anext__(self) -> Piece:
-        item = await self._queue.get()
-        if item is None:
-            raise StopAsyncIteration
-        if isinstance(item, BaseException):
-            raise item
-        return item
+    async def __anext__(self) -> list[Piece]:
+        while not self._arrived:
+            if self._ended:
+                if self._error is not None:
+                    raise self._error
+                raise StopAsyncIteration
+            self._wakeup = asyncio.get_running_loop().create_future()
+            try:
+                await self._wakeup
+            finally:
+                self._wakeup = None
+        pieces, self._arrived = self._arrived, []
+        return pieces
+
+    def _wake(self) -> None:
+        if self._wakeup is not None and not self._wakeup.done():
+            self._wakeup.set_result(None)
+
+    def _end(self, error: BaseException | None = None) -> None:
+        self._ended = True
+        self._error = error
+        self._wake()
 
     async def _read(self) -> None:
         attempt = 0
         while True:
             started = False  # once text has arrived, a retry would write it twice
             try:
-                async for response in await self._start():
-                    piece = _piece(response)
-                    started = started or bool(piece.text)
-                    self._queue.put_nowait(piece)
-                self._queue.put_nowait(None)
+                async with self._start() as responses:
+                    async for response in responses:
+                        piece = _piece(response)
+                        started = started or bool(piece.text)
+                        self._arrived.append(piece)
+                        self._wake()
+                self._end()
                 return
             except asyncio.CancelledError:
                 raise
             except Exception as error:
                 delay = retry_delay(error, attempt) if not started else None
                 if delay is None or attempt >= self._retries:
-                    self._queue.put_nowait(error)
+                    self._end(error)
                     return
                 attempt += 1
                 await self._on_retry(delay, _short_reason(error))

@@ -172,7 +172,7 @@ class Generation:
     async def _run(self, backend: GeminiBackend, limiter: Limiter) -> None:
         try:
             # Begun before queueing, so that a queued generation can say it is waiting.
-            await self.progress.begin("Gemini", f"{self.call.model}: waiting for the first token")
+            self.progress.begin("Gemini", f"{self.call.model}: waiting for the first token")
             await limiter.acquire(self._waiting)
             try:
                 await self._generate(backend)
@@ -232,15 +232,17 @@ class Generation:
         finish_reason = None
         await load_sdk()
         async with backend.stream(self.call, self._retrying) as stream:
-            async for piece in stream:
-                if piece.text:
+            async for pieces in stream:
+                texts = [piece.text for piece in pieces if piece.text]
+                if texts:
                     if self.first_token_ms is None:
                         self.first_token_ms = self._elapsed_ms()
-                    self.raw_pieces.append(piece.text)
-                    self.pump.append(self.writer, self.transform.feed(piece.text))
-                if piece.usage is not None:
-                    self.usage = piece.usage
-                finish_reason = piece.finish_reason or finish_reason
+                    self.raw_pieces.extend(texts)
+                    self.pump.append(self.writer, self.transform.feed("".join(texts)))
+                for piece in pieces:
+                    if piece.usage is not None:
+                        self.usage = piece.usage
+                    finish_reason = piece.finish_reason or finish_reason
                 if self.writer.placed and self.progress.due():
                     self.progress.report(self._progress_message())
         if finish_reason is not None and (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -12,13 +13,21 @@ log = logging.getLogger(__name__)
 
 Notify = Callable[[str, object], None]
 CreateToken = Callable[[types.WorkDoneProgressCreateParams], Awaitable[None]]
+Value = types.WorkDoneProgressBegin | types.WorkDoneProgressReport | types.WorkDoneProgressEnd
 
 # Reports closer together than this are merged: the client's progress UI cannot show more.
 REPORT_INTERVAL = 0.05
+# How long a request's answer waits for the client to answer the creation of its token.
+CREATE_WAIT = 2.0
 
 
 class Progress:
-    """Begin → reports → end on the client's token, or on one the server creates."""
+    """Begin → reports → end on the client's token, or on one the server creates.
+
+    A created token is usable only once the client has answered, and the generation does
+    not wait for that round trip: what is sent meanwhile is held (the latest report only)
+    and goes out with the answer, or never if the client refuses the token.
+    """
 
     def __init__(
         self,
@@ -32,17 +41,39 @@ class Progress:
         self.token: types.ProgressToken | None = client_token
         self._clock = clock
         self._last_report = -1.0
+        self._ready = client_token is not None  # the token may be used
+        self._held: list[Value] | None = None  # while the client has not answered
+        self._creating: asyncio.Future[None] | None = None
         self._ended = False
 
-    async def begin(self, title: str, message: str) -> None:
+    def begin(self, title: str, message: str) -> None:
         if self.token is None and self._create is not None:
-            token = f"gemini-{uuid.uuid4().hex[:12]}"
-            try:
-                await self._create(types.WorkDoneProgressCreateParams(token=token))
-                self.token = token
-            except Exception as error:  # the client may refuse; the generation goes on
-                log.info("progress token refused: %s", error)
+            # Known at once, so that a cancel on it finds this generation.
+            self.token = f"gemini-{uuid.uuid4().hex[:12]}"
+            self._held = []
+            self._creating = asyncio.ensure_future(
+                self._create(types.WorkDoneProgressCreateParams(token=self.token))
+            )
+            self._creating.add_done_callback(self._created)
         self._send(types.WorkDoneProgressBegin(title=title, message=message, cancellable=True))
+
+    def _created(self, creating: asyncio.Future[None]) -> None:
+        held, self._held = self._held or [], None
+        error = None if creating.cancelled() else creating.exception()
+        if creating.cancelled() or error is not None:
+            # The client may refuse; the generation goes on without progress.
+            log.info("progress token refused: %s", error or "cancelled")
+            self.token = None
+            return
+        self._ready = True
+        for value in held:
+            self._deliver(value)
+
+    async def delivered(self) -> None:
+        """Until what was held has gone out (or never will): a request's answer comes after
+        its progress ends."""
+        if self._creating is not None and not self._creating.done():
+            await asyncio.wait({self._creating}, timeout=CREATE_WAIT)
 
     def due(self) -> bool:
         """Whether a report now would be sent: callers skip building one that would not."""
@@ -54,10 +85,21 @@ class Progress:
             self._send(types.WorkDoneProgressReport(message=message, cancellable=True))
 
     def end(self, message: str) -> None:
-        if not self._ended:
-            self._send(types.WorkDoneProgressEnd(message=message))
-            self._ended = True
+        self._send(types.WorkDoneProgressEnd(message=message))
+        self._ended = True
 
-    def _send(self, value: object) -> None:
-        if self.token is not None and not self._ended:
+    def _send(self, value: Value) -> None:
+        if self._ended or self.token is None:
+            return
+        if self._ready:
+            self._deliver(value)
+        elif self._held is not None:
+            report = types.WorkDoneProgressReport
+            if isinstance(value, report) and self._held and isinstance(self._held[-1], report):
+                self._held[-1] = value  # only the latest report is worth showing
+            else:
+                self._held.append(value)
+
+    def _deliver(self, value: Value) -> None:
+        if self.token is not None:
             self._notify(types.PROGRESS, types.ProgressParams(token=self.token, value=value))

@@ -53,8 +53,10 @@ def setup(server: GeminiLanguageServer) -> None:
                 await asyncio.shield(generation.outcome)
             raise  # pygls answers RequestCancelled
         except GenerationFailedError as error:
+            await generation.progress.delivered()
             server.show(str(error))
             raise RequestFailedError(str(error)) from None
+        await generation.progress.delivered()
         return generation.result()
 
     def start(command: str, begin: Callable[[], Generation]) -> Generation:

@@ -74,9 +74,12 @@ async def test_mid_stream_failures(tmp_path: Path, emulator: Emulator) -> None:
         # A cancel while a failure is still landing its text (the editor is slow to apply
         # edits) ends it all the same: answered at once, nothing left waiting.
         apply_edit = s.lsp.protocol.fm.features[types.WORKSPACE_APPLY_EDIT]
+        slow_edits: list[bool] = []  # one per slow edit, True once it has been answered
 
         async def slow_apply_edit(params: types.ApplyWorkspaceEditParams) -> object:
+            slow_edits.append(False)
             await asyncio.sleep(0.3)
+            slow_edits[slow_edits.index(False)] = True
             return apply_edit(params)
 
         s.lsp.protocol.fm.features[types.WORKSPACE_APPLY_EDIT] = slow_apply_edit
@@ -91,6 +94,8 @@ async def test_mid_stream_failures(tmp_path: Path, emulator: Emulator) -> None:
         with contextlib.suppress(JsonRpcException):
             await asyncio.wait_for(failing, 3)
         s.lsp.protocol.fm.features[types.WORKSPACE_APPLY_EDIT] = apply_edit
+        # The client is still applying: pygls' client cannot stop with a handler running.
+        await wait_for(lambda: all(slow_edits))
 
         # The server is healthy: the next generation works.
         emulator.script(Reply(["fine = True\n"]))
