@@ -37,6 +37,9 @@ RETRYABLE_CODES = frozenset({408, 429, 500, 502, 503, 504})
 # A server that asks for a longer wait than this gets a failure that says so, at once,
 # rather than a generation that sits silently for minutes.
 MAX_RETRY_WAIT = 30.0
+# Pieces further apart than this came one by one (as Gemini streams), not in a burst of
+# buffered ones.
+PAUSE_SECONDS = 0.001
 # The SDK's own key variables (the key may come from them rather than the settings).
 KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 
@@ -313,16 +316,24 @@ class ModelStream:
         self._wake()
 
     async def _read(self) -> None:
+        loop = asyncio.get_running_loop()
         attempt = 0
         while True:
             started = False  # once text has arrived, a retry would write it twice
             try:
                 async with self._start() as responses:
+                    last = 0.0
                     async for response in responses:
                         piece = _piece(response)
                         started = started or bool(piece.text)
                         self._arrived.append(piece)
                         self._wake()
+                        now = loop.time()
+                        if now - last >= PAUSE_SECONDS:
+                            # The piece came after a pause, not in a burst: let the consumer
+                            # take it before this task goes back to reading.
+                            await asyncio.sleep(0)
+                        last = now
                 self._end()
                 return
             except asyncio.CancelledError:

@@ -133,6 +133,8 @@ class Planned:
     raw: types.Range  # the positions sent: where an unversioned edit lands, stale or not
     text: str
     versioned: bool
+    sent_version: int = 0  # the document's version when it was sent
+    sent_at: float = 0.0
     answer: bool | None = None  # what the client said, once it did
     answer_sync: int = -1  # how many syncs had been handled when the answer was
     answered_at: float = 0.0
@@ -197,7 +199,7 @@ class EditPump:
         eol = self.document.buffer.eol
         writer.pending += text if eol == "\n" else text.replace("\n", eol)
         writer.idle.clear()
-        self._kick()
+        self._kick(now=True)
 
     def close_writer(self, writer: Writer) -> None:
         """Accept no more text for `writer` and drop what was not sent."""
@@ -223,36 +225,51 @@ class EditPump:
         self._replacements.clear()
         if self._inflight is not None:
             self._settle(self._inflight, Outcome.REJECTED)
+            self._inflight = None  # the loop may never have taken its first step
         for writer in self._writers:
             self.close_writer(writer)
 
     # -- the loop --------------------------------------------------------------------------
 
-    def _kick(self) -> None:
-        if self._task is None and not self.document.closed:
-            self._task = asyncio.get_running_loop().create_task(self._run())
+    def _kick(self, now: bool = False) -> None:
+        """Start the loop if it is not running. With `now` (the caller is not handling a
+        client message, whose changes may still be landing), the first edit goes out at
+        once rather than on the loop's first step: a streamed chunk reaches the editor an
+        event-loop iteration sooner, ahead of the progress report it causes."""
+        if self._task is not None or self.document.closed or self.failure is not None:
+            return
+        planned = None
+        if now and not self._replacements:  # planning a replacement may queue repairs
+            planned = self._plan()
+            if planned is None:
+                return
+            self._dispatch(planned)
+        self._task = asyncio.get_running_loop().create_task(self._run(planned))
 
-    async def _run(self) -> None:
+    async def _run(self, planned: Planned | None) -> None:
         try:
-            while not self.document.closed and self.failure is None:
-                planned = self._plan()
+            while True:
                 if planned is None:
-                    break
-                version = self.document.version
-                self._sync.clear()
-                await self._send(planned)
-                if planned.outcome is Outcome.APPLIED:
-                    self._rejections = 0
-                    continue
-                if self.document.version == version:
-                    # Refused with nothing new from the client: give it a moment, not a flood.
-                    self._rejections += 1
-                    if self._rejections >= MAX_REJECTIONS:
-                        self._give_up()
+                    if self.document.closed or self.failure is not None:
                         break
-                    with contextlib.suppress(asyncio.TimeoutError):
-                        await asyncio.wait_for(self._sync.wait(), RETRY_WAIT_SECONDS)
-                await self._quiet_spell()
+                    planned = self._plan()
+                    if planned is None:
+                        break
+                    self._dispatch(planned)
+                await self._settled(planned)
+                if planned.outcome is not Outcome.APPLIED:
+                    if self.document.version == planned.sent_version:
+                        # Refused with nothing new from the client: a moment, not a flood.
+                        self._rejections += 1
+                        if self._rejections >= MAX_REJECTIONS:
+                            self._give_up()
+                            break
+                        with contextlib.suppress(asyncio.TimeoutError):
+                            await asyncio.wait_for(self._sync.wait(), RETRY_WAIT_SECONDS)
+                    await self._quiet_spell()
+                else:
+                    self._rejections = 0
+                planned = None
         finally:
             self._task = None
 
@@ -310,17 +327,23 @@ class EditPump:
         versioned = self.versioned and self.document.version > 0
         return Planned(owner, self.document.buffer.range(start, end), text, versioned)
 
-    async def _send(self, planned: Planned) -> None:
+    def _dispatch(self, planned: Planned) -> None:
+        """Send `planned`; it is in flight until settled."""
         self._inflight = planned
         self.edits_sent += 1
-        loop = asyncio.get_running_loop()
-        sent_at = loop.time()
+        planned.sent_version = self.document.version
+        planned.sent_at = asyncio.get_running_loop().time()
+        self._sync.clear()
         answer = asyncio.ensure_future(self._send_edit(self._params(planned)))
         answer.add_done_callback(functools.partial(self._answered, planned))
+
+    async def _settled(self, planned: Planned) -> None:
+        """Until the edit in flight is settled, or taken as lost."""
+        loop = asyncio.get_running_loop()
         try:
             while planned.outcome is None:
                 if planned.answer is None:
-                    deadline = sent_at + ANSWER_SECONDS
+                    deadline = planned.sent_at + ANSWER_SECONDS
                 else:
                     deadline = max(self._last_sync, planned.answered_at) + QUIET_SECONDS
                 if loop.time() >= deadline:

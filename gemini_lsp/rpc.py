@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
+import itertools
 import json
 import logging
 from typing import Any
@@ -77,10 +78,30 @@ class RobustProtocol(LanguageServerProtocol):
     def __init__(self, server: Any, converter: cattrs.Converter) -> None:
         super().__init__(server, converter)
         self._request_futures = FutureTable(self._result_types)
+        self._request_ids = itertools.count(1)
         self.exiting = False
         self.exit_code = 1
         # executeCommand tasks still running: `shutdown` lets them answer first.
         self.command_tasks: set[asyncio.Task[Any]] = set()
+
+    # -- requests to the client ------------------------------------------------------------
+
+    def send_request_now(self, method: str, params: Any) -> asyncio.Future[Any]:
+        """Send a request before returning; its answer resolves an asyncio future.
+
+        For the edits, which are the hot path: pygls' `*_async` requests are written on their
+        task's first step (an event-loop iteration later), and their answers come through a
+        thread-safe future whose hand-over wakes the loop once more.
+        """
+        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        msg_id = f"gemini-{next(self._request_ids)}"
+        # pygls answers it through set_result / set_exception, which asyncio futures have.
+        self._request_futures[msg_id] = future  # type: ignore[assignment]
+        self._result_types[msg_id] = self.get_result_type(method)
+        message = {"jsonrpc": self.VERSION, "id": msg_id, "method": method}
+        message["params"] = self._converter.unstructure(params)
+        self._send_data(message)
+        return future
 
     # -- intake ---------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,9 @@ def setup(server: GeminiLanguageServer) -> None:
         workspace = capabilities.workspace
         window = capabilities.window
         server.registry.link = ClientLink(
-            send_edit=server.workspace_apply_edit_async,
+            send_edit=functools.partial(
+                server.protocol.send_request_now, types.WORKSPACE_APPLY_EDIT
+            ),
             notify=server.protocol.notify,
             create_progress=(
                 server.window_work_done_progress_create_async
