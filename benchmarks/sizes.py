@@ -16,7 +16,7 @@ class Sizes:
     # The emulator as fast as it can go, for throughput.
     fast_chunks: int = 1000
     fast_chunk_chars: int = 100
-    fast_pairs: int = 15
+    fast_pairs: int = 40
     # Cancellation: a stream long enough never to end before the cancel.
     cancel_runs: int = 40
     cancel_pace_ms: float = 10.0

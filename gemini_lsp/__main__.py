@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import logging
 import sys
 
@@ -93,14 +92,9 @@ def main(argv: list[str] | None = None) -> int:
         from .emulator import cli as emulator_cli
 
         return emulator_cli.run(args)
-    # Start-up makes a few hundred thousand objects that live as long as the process:
-    # collecting while importing them is a tenth of the start-up time, for nothing.
-    gc.disable()
     from .server import create_server
 
     server = create_server(secrets)
-    gc.freeze()
-    gc.enable()
     if args.tcp:
         server.start_tcp(args.host, args.port)
     else:

@@ -329,9 +329,10 @@ class ModelStream:
                         self._arrived.append(piece)
                         self._wake()
                         now = loop.time()
-                        if now - last >= PAUSE_SECONDS:
-                            # The piece came after a pause, not in a burst: let the consumer
-                            # take it before this task goes back to reading.
+                        if now - last >= PAUSE_SECONDS or piece.finish_reason is not None:
+                            # The piece came after a pause, not in a burst, or it is the last:
+                            # let the consumer take it before this task goes back to reading
+                            # (or to closing the stream).
                             await asyncio.sleep(0)
                         last = now
                 self._end()

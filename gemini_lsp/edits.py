@@ -140,6 +140,7 @@ class Planned:
     answered_at: float = 0.0
     outcome: Outcome | None = None
     settled: asyncio.Event = attrs.field(factory=asyncio.Event)
+    watchdog: asyncio.TimerHandle | None = None  # takes it as lost when overdue
 
 
 def same_effect(buffer: TextBuffer, a: Change, b: Change) -> bool:
@@ -336,23 +337,31 @@ class EditPump:
         self._sync.clear()
         answer = asyncio.ensure_future(self._send_edit(self._params(planned)))
         answer.add_done_callback(functools.partial(self._answered, planned))
+        self._watch(planned)
+
+    def _watch(self, planned: Planned) -> None:
+        """Take the edit as lost once it is overdue: unanswered for ANSWER_SECONDS, or
+        answered and then followed by no sync for QUIET_SECONDS."""
+        if planned.outcome is not None:
+            return
+        loop = asyncio.get_running_loop()
+        if planned.answer is None:
+            deadline = planned.sent_at + ANSWER_SECONDS
+        else:
+            deadline = max(self._last_sync, planned.answered_at) + QUIET_SECONDS
+        if loop.time() >= deadline:
+            log.warning("edit %s never showed up in the document", planned.owner)
+            self._settle(planned, Outcome.REJECTED, ghost=True)
+            return
+        planned.watchdog = loop.call_at(deadline, self._watch, planned)
 
     async def _settled(self, planned: Planned) -> None:
         """Until the edit in flight is settled, or taken as lost."""
-        loop = asyncio.get_running_loop()
         try:
-            while planned.outcome is None:
-                if planned.answer is None:
-                    deadline = planned.sent_at + ANSWER_SECONDS
-                else:
-                    deadline = max(self._last_sync, planned.answered_at) + QUIET_SECONDS
-                if loop.time() >= deadline:
-                    log.warning("edit %s never showed up in the document", planned.owner)
-                    self._settle(planned, Outcome.REJECTED, ghost=True)
-                    break
-                with contextlib.suppress(asyncio.TimeoutError):
-                    await asyncio.wait_for(planned.settled.wait(), deadline - loop.time())
+            await planned.settled.wait()
         finally:
+            if planned.watchdog is not None:
+                planned.watchdog.cancel()
             self._inflight = None
             self._update_all_idle()
 

@@ -26,7 +26,18 @@ def split_lines(text: str) -> list[str]:
 
     Only CR, LF and CRLF end a line, as in LSP (not the other breaks `splitlines` knows).
     """
-    lines: list[str] = []
+    # `splitlines` is ten times faster than the loop below; its result stands when it made
+    # no more lines than there are CRs and LFs (it also breaks at \v, \f, U+2028 …).
+    lines = text.splitlines(keepends=True)
+    breaks = text.count("\n")
+    if "\r" in text:
+        breaks += text.count("\r") - text.count("\r\n")
+    open_end = bool(lines) and not lines[-1].endswith(("\n", "\r"))
+    if len(lines) == breaks + open_end:
+        if not open_end:
+            lines.append("")
+        return lines
+    lines = []
     start = 0
     for match in _LINE_BREAK.finditer(text):
         lines.append(text[start : match.end()])

@@ -50,6 +50,13 @@ def test_lines_match_the_model(text: str) -> None:
     assert TextBuffer(text).text == text
 
 
+@EXAMPLES
+@given(st.text(alphabet="ab\r\n\v\f\x1c\x1d\x1e\x85\u2028\u2029", max_size=16))
+def test_only_cr_and_lf_break_lines(text: str) -> None:
+    # str.splitlines also breaks at these; LSP does not.
+    assert split_lines(text) == model_lines(text)
+
+
 @pytest.mark.parametrize("encoding", sorted(ENCODINGS))
 @EXAMPLES
 @given(st.data())
