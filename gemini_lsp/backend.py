@@ -333,7 +333,7 @@ class ModelStream:
                             # The piece came after a pause, not in a burst, or it is the last:
                             # let the consumer take it before this task goes back to reading
                             # (or to closing the stream).
-                            await asyncio.sleep(0)
+                            await _hand_over()
                         last = now
                 self._end()
                 return
@@ -347,6 +347,21 @@ class ModelStream:
                 attempt += 1
                 await self._on_retry(delay, _short_reason(error))
                 await asyncio.sleep(delay)
+
+
+async def _hand_over() -> None:
+    """One turn of the event loop for the others, without being stopped here.
+
+    Only a cancellation that reaches the task inside the SDK's read closes the connection
+    (breaking out of the loop leaves it open), so one that arrives now is asked for again:
+    the next read, the first thing the task awaits, takes it.
+    """
+    try:
+        await asyncio.sleep(0)
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None:
+            task.cancel()
 
 
 def _piece(response: Any) -> Piece:

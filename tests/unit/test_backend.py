@@ -1,11 +1,20 @@
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
 from google.genai import errors
 
-from gemini_lsp.backend import GeminiBackend, explain, retry_delay, server_retry_delay
+from gemini_lsp.backend import (
+    GeminiBackend,
+    ModelStream,
+    explain,
+    retry_delay,
+    server_retry_delay,
+)
 from gemini_lsp.config import Settings
 
 
@@ -61,3 +70,38 @@ async def test_client_is_reused_until_settings_change() -> None:
     first = backend.client(Settings(api_key="k"))
     assert backend.client(Settings(api_key="k", model="other")) is first
     assert backend.client(Settings(api_key="k", timeout_seconds=5)) is not first
+
+
+async def test_a_stop_between_reads_still_closes_the_stream_from_inside_the_read() -> None:
+    # Only a cancellation inside the SDK's read closes the connection. A lone piece is
+    # handed to the consumer between reads: a stop that lands then must reach the read.
+    read_cancelled = asyncio.Event()
+    never = asyncio.get_running_loop().create_future()
+
+    class Chunk:
+        candidates = [
+            type("C", (), {"content": None, "finish_reason": None})(),
+        ]
+        prompt_feedback = None
+        usage_metadata = None
+
+    async def responses() -> AsyncIterator[Any]:
+        yield Chunk()
+        try:
+            await never  # the next read: Gemini has not sent more yet
+        except asyncio.CancelledError:
+            read_cancelled.set()
+            raise
+
+    @contextlib.asynccontextmanager
+    async def start() -> AsyncIterator[AsyncIterator[Any]]:
+        yield responses()
+
+    async def no_retry(delay: float, reason: str) -> None:
+        raise AssertionError("no retry expected")
+
+    async with ModelStream(start, 0, no_retry) as stream:
+        pieces = await anext(stream)  # handed over while the reader waits its turn
+        assert len(pieces) == 1
+    # Leaving stopped the reader at once, before it went back to reading.
+    assert read_cancelled.is_set()
