@@ -469,7 +469,7 @@ class EditPump:
             log.info("edit landed off its anchor at %s, repairing", ours.start)
             if not lost and isinstance(owner, Writer) and not owner.closed:
                 owner.pending = planned.text + owner.pending
-            self._undo(ours)
+            self._undo(ours, owner.label)
         if not lost:
             self._settle(planned, Outcome.APPLIED)
         return True
@@ -489,8 +489,12 @@ class EditPump:
         self._replacements.remove(owner)
         owner.settle(True)
 
-    def _undo(self, landed: Change) -> None:
-        """Queue the repair of a stray change: put back what it replaced."""
+    def _undo(self, landed: Change, label: str) -> None:
+        """Queue the repair of a stray change: put back what it replaced.
+
+        The repair carries the stray edit's label, so that an editor grouping edits by label
+        keeps a generation, repairs included, one undo step.
+        """
         buffer = self.document.buffer
         replaced = buffer.slice(landed.start, landed.end)
         # Anchors in or at the edges of the text it replaced collapse onto one place; the
@@ -503,7 +507,6 @@ class EditPump:
             if landed.start < landed.end and landed.start <= loc <= landed.end
         ]
         self._map_all(landed)
-        label = "Gemini repair"
         if landed.text:
             region = Region(landed.start, landed.new_end)
             self._queue_repair(Replacement(region, replaced, label, landed.text, displaced))

@@ -86,6 +86,9 @@ async def test_a_stale_unversioned_edit_is_moved_to_its_anchor() -> None:
     await sim.drain()
     check_generation(sim.doc, origin, "gen", 2)
     assert sim.doc.text == "Q\na\ngen\nb\n"
+    # The repair (removing the stray copy) is part of the generation's undo step.
+    assert len(sim.editor.applied) == 3
+    assert {record.label for record in sim.editor.applied} == {writer.label}
 
 
 async def test_a_refused_edit_goes_again_on_the_new_version() -> None:
