@@ -241,22 +241,23 @@ class EditPump:
             return
         planned = None
         if now and not self._replacements:  # planning a replacement may queue repairs
-            planned = self._plan()
+            planned = self._send_next()
             if planned is None:
                 return
-            self._dispatch(planned)
         self._task = asyncio.get_running_loop().create_task(self._run(planned))
+
+    def _send_next(self) -> Planned | None:
+        """Plan the next edit and send it, if there is one to send."""
+        if self.document.closed or self.failure is not None:
+            return None
+        planned = self._plan()
+        if planned is not None:
+            self._dispatch(planned)
+        return planned
 
     async def _run(self, planned: Planned | None) -> None:
         try:
-            while True:
-                if planned is None:
-                    if self.document.closed or self.failure is not None:
-                        break
-                    planned = self._plan()
-                    if planned is None:
-                        break
-                    self._dispatch(planned)
+            while planned is not None or (planned := self._send_next()) is not None:
                 await self._settled(planned)
                 if planned.outcome is not Outcome.APPLIED:
                     if self.document.version == planned.sent_version:
@@ -360,8 +361,6 @@ class EditPump:
         try:
             await planned.settled.wait()
         finally:
-            if planned.watchdog is not None:
-                planned.watchdog.cancel()
             self._inflight = None
             self._update_all_idle()
 
@@ -404,6 +403,8 @@ class EditPump:
             return
         planned.outcome = outcome
         planned.settled.set()
+        if planned.watchdog is not None:
+            planned.watchdog.cancel()
         if outcome is Outcome.APPLIED:
             return
         if ghost:

@@ -41,7 +41,6 @@ class Progress:
         self.token: types.ProgressToken | None = client_token
         self._clock = clock
         self._last_report = -1.0
-        self._ready = client_token is not None  # the token may be used
         self._held: list[Value] | None = None  # while the client has not answered
         self._creating: asyncio.Future[None] | None = None
         self._ended = False
@@ -65,7 +64,6 @@ class Progress:
             log.info("progress token refused: %s", error or "cancelled")
             self.token = None
             return
-        self._ready = True
         for value in held:
             self._deliver(value)
 
@@ -91,14 +89,14 @@ class Progress:
     def _send(self, value: Value) -> None:
         if self._ended or self.token is None:
             return
-        if self._ready:
+        if self._held is None:
             self._deliver(value)
-        elif self._held is not None:
-            report = types.WorkDoneProgressReport
-            if isinstance(value, report) and self._held and isinstance(self._held[-1], report):
-                self._held[-1] = value  # only the latest report is worth showing
-            else:
-                self._held.append(value)
+            return
+        report = types.WorkDoneProgressReport
+        if isinstance(value, report) and self._held and isinstance(self._held[-1], report):
+            self._held[-1] = value  # only the latest report is worth showing
+        else:
+            self._held.append(value)
 
     def _deliver(self, value: Value) -> None:
         if self.token is not None:
