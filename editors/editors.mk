@@ -3,3 +3,4 @@ editors:
 
 -include editors/vscode/vscode.mk
 -include editors/nvim/nvim.mk
+-include editors/emacs/emacs.mk

@@ -1,0 +1,23 @@
+"""Fixtures for the real-Emacs tests: the Gemini emulator and an Emacs runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from emacs_harness import Emacs, Emulator
+
+
+@pytest.fixture
+def gemini() -> Iterator[Emulator]:
+    emu = Emulator()
+    try:
+        yield emu
+    finally:
+        emu.stop()
+
+
+@pytest.fixture
+def emacs(tmp_path: Path, gemini: Emulator) -> Emacs:
+    return Emacs(tmp_path, gemini)
