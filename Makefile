@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: venv demo test lint bench editors clean
+.PHONY: venv demo install test lint bench editors clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,10 +14,17 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Gemini when a key or Vertex AI is configured, the built-in emulator otherwise (it says so).
+DEMO_SOURCE := $(if $(or $(GEMINI_API_KEY),$(GOOGLE_API_KEY),$(filter true TRUE True 1,$(GOOGLE_GENAI_USE_VERTEXAI))),,--emulator)
+
 demo: venv
 	mkdir -p .demo && cp examples/fibonacci.py .demo/fibonacci.py
-	$(BIN)/gemini-lsp generate .demo/fibonacci.py --line 3 --character 0 \
+	$(BIN)/gemini-lsp generate .demo/fibonacci.py --line 3 --character 0 $(DEMO_SOURCE) \
 		--prompt "Write a function that returns the n-th Fibonacci number iteratively, with a docstring"
+
+# The server for daily use: with pipx when present, else a venv under ~/.local/share.
+install:
+	$(PYTHON) scripts/install_server.py
 
 test: venv editors
 	$(BIN)/python -m pytest

@@ -24,7 +24,9 @@ for _, module in ipairs({
   'gemini_lsp.config',
   'gemini_lsp.generations',
   'gemini_lsp.health',
+  'gemini_lsp.inline',
   'gemini_lsp.messages',
+  'gemini_lsp.plugin',
   'gemini_lsp.progress',
 }) do
   local ok, err = pcall(require, module)

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from . import intents
 from .protocol import count_non_text_parts, text_of_parts
 
 HONESTY_NOTE = "Written by the gemini-lsp emulator, not a real model."
@@ -426,6 +427,7 @@ class Prompt:
     task: str  # the first instruction of the conversation
     instruction: str  # the latest one (== task for a single turn)
     revision: int  # 1 for a first answer, n for the n-th user turn
+    context: str = ""  # the first turn whole (the code around the cursor, for a docstring)
 
 
 @dataclass(frozen=True)
@@ -532,6 +534,7 @@ def read_prompt(body: dict[str, Any]) -> Prompt:
         task=extract_instruction(turns[0]),
         instruction=extract_instruction(turns[-1]),
         revision=len(turns),
+        context=turns[0],
     )
 
 
@@ -549,9 +552,19 @@ def render(prompt: Prompt) -> str:
     if prompt.revision > 1:
         notes.append(f"Revision {prompt.revision}: {_comment_text(prompt.instruction)}")
     header = "".join(f"{lang.comment} {note}\n" for note in notes)
-    name = function_name(prompt.task or prompt.instruction, lang)
-    code = lang.render(name, prompt.revision > 1)
+    code = _intended_code(prompt)
+    if code is None:
+        name = function_name(prompt.task or prompt.instruction, lang)
+        code = lang.render(name, prompt.revision > 1)
     return f"```{lang.id}\n{header}{code}```"
+
+
+def _intended_code(prompt: Prompt) -> str | None:
+    """Code that does what a recognised prompt asks (see `intents`), else None."""
+    task = prompt.task or prompt.instruction
+    if prompt.language.id == "python":
+        return intents.python_answer(task, prompt.context)
+    return intents.doc_comment(task, prompt.language.id)
 
 
 def default_answer(body: dict[str, Any]) -> Answer:

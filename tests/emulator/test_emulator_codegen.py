@@ -180,3 +180,100 @@ def test_prompt_tokens_count_text_and_media() -> None:
     request = body("x" * 10, system="y" * 6)
     request["contents"][0]["parts"].append({"inlineData": {"mimeType": "image/png", "data": ""}})
     assert codegen.prompt_tokens(request) == 4 + 258
+
+
+# Prompts shaped as the server sends them: the file around the cursor, then the instruction.
+def server_prompt(instruction: str, code: str = "<<<CURSOR>>>\n", language: str = "python") -> str:
+    return (
+        f"File: demo.py\nLanguage: {language}\n\n```{language}\n{code}```\n\n"
+        f"Write the code to insert at <<<CURSOR>>>.\nInstruction: {instruction}"
+    )
+
+
+def run_answer(instruction: str, code: str = "<<<CURSOR>>>\n") -> dict[str, Any]:
+    """The emulator's Python answer, still marked as the emulator's, executed."""
+    text = codegen.default_answer(body(server_prompt(instruction, code))).text
+    assert text.startswith(f"```python\n# {NOTE}\n")
+    namespace: dict[str, Any] = {}
+    exec(text.removeprefix("```python\n").removesuffix("```"), namespace)
+    return namespace
+
+
+DEMO_PROMPT = (
+    "Write a function that returns the n-th Fibonacci number iteratively, with a docstring"
+)
+
+
+def test_the_demo_prompt_gets_an_iterative_fibonacci_with_a_docstring() -> None:
+    fibonacci = run_answer(DEMO_PROMPT)["fibonacci"]
+    assert [fibonacci(n) for n in range(8)] == [0, 1, 1, 2, 3, 5, 8, 13]
+    assert fibonacci(10) == 55
+    assert "Fibonacci" in fibonacci.__doc__
+    text = codegen.default_answer(body(server_prompt(DEMO_PROMPT))).text
+    assert "fibonacci(n - 1)" not in text  # iterative, as asked
+
+
+@pytest.mark.parametrize(
+    ("instruction", "name", "calls"),
+    [
+        ("Write a recursive fibonacci function", "fibonacci", [((10,), 55)]),
+        ("implement factorial", "factorial", [((0,), 1), ((5,), 120)]),
+        ("a function that checks whether a number is prime", "is_prime", [((97,), True)]),
+        ("check if a string is a palindrome", "is_palindrome", [(("Never odd or even",), True)]),
+        ("reverse a string", "reverse_string", [(("abc",), "cba")]),
+        ("compute the greatest common divisor", "gcd", [((12, 18), 6)]),
+        ("return the average of a list of numbers", "average", [(([1, 2, 3, 4],), 2.5)]),
+        ("count the words in a text", "count_words", [(("a b A",), {"a": 2, "b": 1})]),
+    ],
+)
+def test_a_function_that_does_x_does_x(
+    instruction: str, name: str, calls: list[tuple[tuple[Any, ...], Any]]
+) -> None:
+    function = run_answer(instruction)[name]
+    for arguments, expected in calls:
+        assert function(*arguments) == expected
+
+
+def test_a_class_prompt_gets_a_working_class_named_after_it() -> None:
+    stack = run_answer("Create a Stack class")["Stack"]()
+    stack.push(1)
+    stack.push(2)
+    assert (stack.pop(), len(stack)) == (2, 1)
+    account = run_answer("Write a class for a bank account")["BankAccount"]("ada")
+    account.deposit(10)
+    account.withdraw(3)
+    assert account.balance == 7
+    cart = run_answer("write a class that represents a shopping cart")["ShoppingCart"]()
+    cart.add("apple")
+    assert cart.items() == ["apple"]
+
+
+def test_a_test_prompt_gets_a_test_that_passes_against_the_real_function() -> None:
+    namespace = run_answer("Write a test for the fibonacci function")
+    namespace.update(run_answer(DEMO_PROMPT))
+    namespace["test_fibonacci"]()  # passes: the asserted values are right
+    generic = codegen.default_answer(body(server_prompt("write unit tests for parse_config"))).text
+    assert "def test_parse_config() -> None:" in generic
+    assert "parse_config(*arguments)" in generic
+
+
+def test_a_docstring_prompt_gets_a_docstring_for_that_function() -> None:
+    code = "def parse_config(path: str, strict: bool = False) -> dict:\n    <<<CURSOR>>>\n"
+    instruction = (
+        "Write the docstring for the function parse_config, in this language's own "
+        "documentation convention. Reply with only that documentation."
+    )
+    text = codegen.default_answer(body(server_prompt(instruction, code))).text
+    docstring = text.removeprefix("```python\n").removesuffix("```").split("\n", 2)[2]
+    assert docstring.startswith('"""Parse config.')
+    assert "    path: " in docstring and "    strict: " in docstring
+    assert docstring.rstrip().endswith('"""')
+    ts = codegen.default_answer(
+        body(server_prompt(instruction.replace("parse_config", "parseConfig"), language="ts"))
+    ).text
+    assert "/**\n * Parse config.\n */\n" in ts
+
+
+def test_an_unrecognised_prompt_keeps_the_generic_answer() -> None:
+    text = codegen.default_answer(body(server_prompt("parse the config file"))).text
+    assert "def parse_config_file(items: list[str]) -> list[str]:" in text

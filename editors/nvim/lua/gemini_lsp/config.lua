@@ -31,6 +31,7 @@ M.generating = {
 ---@field versioned_edits? boolean advertise versioned `documentChanges`
 ---@field progress? boolean echo progress in the command line
 ---@field keymaps? { cancel?: string|false }
+---@field inline? gemini_lsp.InlineOptions|false inline suggestions (lua/gemini_lsp/inline.lua)
 
 ---@type gemini_lsp.Options
 M.defaults = {

@@ -4,14 +4,29 @@ local M = {}
 
 local health = vim.health
 
+--- How to install the server from where this plugin is: `make install` in the checkout it
+--- belongs to, else from the Python package index.
+---@return string[]
+function M.install_advice()
+  local checkout = vim.fs.dirname(vim.fs.dirname(require('gemini_lsp.plugin').root()))
+  local function exists(name)
+    return (vim.uv or vim.loop).fs_stat(vim.fs.joinpath(checkout, name)) ~= nil
+  end
+  local advice = {}
+  if exists('Makefile') and exists('pyproject.toml') and exists('gemini_lsp') then
+    advice[1] = ('install it from this checkout: `cd %s && make install`'):format(checkout)
+  else
+    advice[1] = 'install it: `pipx install gemini-lsp` (or `pip install --user gemini-lsp`)'
+  end
+  advice[2] = 'or set `cmd` in require("gemini_lsp").setup{} to where it is'
+  return advice
+end
+
 ---@param cmd string[]
 local function check_server(cmd)
   local exe = cmd[1]
   if not exe or vim.fn.executable(exe) == 0 then
-    health.error(
-      ('server not found: `%s`'):format(tostring(exe)),
-      { 'pip install gemini-lsp', 'or set `cmd` in require("gemini_lsp").setup{}' }
-    )
+    health.error(('server not found: `%s`'):format(tostring(exe)), M.install_advice())
     return
   end
   health.ok(('server: `%s`'):format(vim.fn.exepath(exe)))

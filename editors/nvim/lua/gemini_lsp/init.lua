@@ -14,7 +14,17 @@ local M = {}
 --- Configure and enable the language server client.
 ---@param opts? gemini_lsp.Options
 function M.setup(opts)
+  -- The commands, when the plugin manager did not source plugin/ (see gemini_lsp.plugin).
+  require('gemini_lsp.plugin').load()
   local options = config.set(opts)
+  local cmd = options.cmd
+  if type(cmd) == 'table' and cmd[1] and vim.fn.executable(cmd[1]) == 0 then
+    -- Neovim would fail to start it in every buffer; one message that says what to do.
+    local advice = require('gemini_lsp.health').install_advice()[1]
+    messages.warn(('server `%s` not found: %s (:checkhealth gemini_lsp)'):format(cmd[1], advice))
+    return
+  end
+  require('gemini_lsp.inline').setup(options.inline)
   client_mod.enable(config.lsp_config(options))
 end
 
