@@ -18,24 +18,23 @@ export interface CommandDeps {
 
 export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     const { server, generations, prompts, apiKey, log } = deps;
-    /** The active editor and the running client's converter, or undefined after telling why. */
-    const target = () => {
+    /**
+     * The active editor and the running client's converter, or undefined after telling why.
+     * A server that is not running is started now (setting it up on first use).
+     */
+    const target = async () => {
         const editor = vscode.window.activeTextEditor;
-        const client = server.current;
         if (!editor) {
             void vscode.window.showInformationMessage('Gemini: open a file and place the cursor first.');
-        } else if (!client?.isRunning()) {
-            void vscode.window.showErrorMessage(
-                'Gemini: the language server is not running. Run "Gemini: Restart Server" or see "Gemini: Show Output".',
-            );
-        } else {
-            return { editor, c2p: client.code2ProtocolConverter, client };
+            return undefined;
         }
-        return undefined;
+        // The server tells why it did not start; nothing more to say here.
+        const client = await server.ensureRunning();
+        return client ? { editor, c2p: client.code2ProtocolConverter, client } : undefined;
     };
 
     const generate = async () => {
-        const { editor, c2p } = target() ?? {};
+        const { editor, c2p } = (await target()) ?? {};
         if (!editor || !c2p) return;
         // Read the position before asking: the box takes a while and the cursor may move.
         const position = c2p.asPosition(editor.selection.active);
@@ -49,7 +48,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     };
 
     const rewrite = async () => {
-        const { editor, c2p } = target() ?? {};
+        const { editor, c2p } = (await target()) ?? {};
         if (!editor || !c2p) return;
         if (editor.selection.isEmpty) {
             void vscode.window.showInformationMessage('Gemini: select the code to rewrite first.');
@@ -66,7 +65,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     };
 
     const refine = async () => {
-        const { editor } = target() ?? {};
+        const { editor } = (await target()) ?? {};
         if (!editor) return;
         const id = generations.latestIn(editor.document.uri.toString());
         if (!id) {
@@ -83,7 +82,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     };
 
     const revert = async () => {
-        const { editor, c2p, client } = target() ?? {};
+        const { editor, c2p, client } = (await target()) ?? {};
         if (!editor || !c2p || !client) return;
         // The server knows the latest generation of the document, whoever started it.
         const argument = { textDocument: { uri: c2p.asUri(editor.document.uri) } };
@@ -115,6 +114,6 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         }),
         vscode.commands.registerCommand('geminiLsp.setApiKey', () => apiKey.ask()),
         vscode.commands.registerCommand('geminiLsp.showOutput', () => log.show()),
-        vscode.commands.registerCommand('geminiLsp.restart', () => server.restart()),
+        vscode.commands.registerCommand('geminiLsp.restart', () => server.restart(true)),
     ];
 }

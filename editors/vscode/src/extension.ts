@@ -5,8 +5,11 @@ import { registerCommands } from './commands';
 import { GenerationEdits } from './generationEdits';
 import { Generations } from './generations';
 import { GenerationStatus } from './generationStatus';
+import { InlineSuggestionsToggle } from './inlineSuggestions';
 import { LanguageServer, settingsMiddleware } from './languageServer';
+import { ManagedServer } from './managedServer';
 import { PromptInput } from './promptInput';
+import { warnAboutIgnoredUserSettings } from './remoteSettings';
 import { serverCommandMiddleware } from './serverCommands';
 import { affectsServerSettings, needsRestart } from './settings';
 
@@ -21,7 +24,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const client = () => server?.current;
     const edits = new GenerationEdits(() => client()!.protocol2CodeConverter, log);
     const generations = new Generations(client, edits, log);
-    server = new LanguageServer(log, apiKey, {
+    const managed = new ManagedServer(context.extensionPath, context.globalStorageUri.fsPath, log);
+    server = new LanguageServer(log, apiKey, managed, {
         workspace: { ...settingsMiddleware(), handleApplyEdit: edits.handle },
         executeCommand: serverCommandMiddleware(generations, prompts),
     });
@@ -31,15 +35,21 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         edits,
         generations,
         new GenerationStatus(generations),
+        new InlineSuggestionsToggle(),
         server,
         ...registerCommands({ server, generations, prompts, apiKey, log }),
         apiKey.onDidChange(() => server?.restart()),
+        // Trusting the workspace may change settings (restricted ones) and what may run.
+        vscode.workspace.onDidGrantWorkspaceTrust(() => server?.restart()),
         vscode.workspace.onDidChangeConfiguration((event) => {
             if (needsRestart(event)) void server?.restart();
             else if (affectsServerSettings(event)) void server?.sendSettings();
         }),
     );
     // Commands are registered before the server starts, so the palette lists them at once.
+    // Activation (a file of a served language, or a command) asked for nothing yet: a server
+    // that cannot start says so in the log and the status bar; a command then tells why.
+    void warnAboutIgnoredUserSettings(context.globalStorageUri.fsPath, log);
     await server.restart();
 }
 

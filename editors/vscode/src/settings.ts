@@ -20,7 +20,14 @@ export const SERVER_SETTINGS = [
     'maxConcurrent',
     'timeoutSeconds',
     'retries',
+    'inlineCompletion', // one object: enabled, model, debounceMs, maxLines, contextChars
 ] as const;
+
+/**
+ * Settings that name an executable or an endpoint (the key goes there): machine-scoped in
+ * package.json, so only User or Remote settings set them, never a workspace.
+ */
+export const MACHINE_SETTINGS = ['geminiLsp.server.command', 'geminiLsp.server.python', 'geminiLsp.baseUrl'] as const;
 
 export type ServerSettings = Record<(typeof SERVER_SETTINGS)[number], unknown>;
 

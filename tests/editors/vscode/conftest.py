@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from vscode_harness import ARTIFACTS, CodeServer, OpenVSCode, VSCode, server_command
+from vscode_harness import (
+    ARTIFACTS,
+    MACHINE_SETTINGS,
+    CodeServer,
+    OpenVSCode,
+    VSCode,
+    server_command,
+)
 
 from gemini_lsp.emulator import EmulatorThread
 
@@ -39,6 +46,20 @@ def emulator() -> Iterator[EmulatorThread]:
     emu.stop()
 
 
+def server_settings(emulator: EmulatorThread, log: Path) -> dict[str, Any]:
+    """Where the tests' server comes from and whom it asks: this checkout, this emulator."""
+    return {
+        "geminiLsp.server.command": [
+            str(server_command()),
+            "--log-file",
+            str(log),
+            "--log-level",
+            "DEBUG",
+        ],
+        "geminiLsp.baseUrl": emulator.base_url,
+    }
+
+
 @pytest.fixture
 def open_vscode(
     code_server: CodeServer,
@@ -46,12 +67,20 @@ def open_vscode(
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> Iterator[OpenVSCode]:
-    """`open_vscode(files={...}, settings={...})`: a window on a new workspace with those files,
-    whose settings start this checkout's server against this test's emulator."""
+    """`open_vscode(files={...}, settings={...}, user_settings={...})`: a window on a new
+    workspace with those files, whose server is this checkout's, asking this test's emulator.
+
+    Machine-scoped settings (the server's command, the endpoint) go where VS Code reads them in
+    a remote window such as code-server's: the Remote settings; the others into the workspace.
+    """
     windows: list[VSCode] = []
     name = request.node.name
 
-    def open_(files: dict[str, str], settings: dict[str, Any] | None = None) -> VSCode:
+    def open_(
+        files: dict[str, str],
+        settings: dict[str, Any] | None = None,
+        user_settings: dict[str, Any] | None = None,
+    ) -> VSCode:
         folder = tmp_path / "workspace"
         (folder / ".vscode").mkdir(parents=True)
         for relative, text in files.items():
@@ -59,18 +88,12 @@ def open_vscode(
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         log = ARTIFACTS / f"{name}.server.log"
         log.unlink(missing_ok=True)
-        workspace_settings = {
-            "geminiLsp.server.command": [
-                str(server_command()),
-                "--log-file",
-                str(log),
-                "--log-level",
-                "DEBUG",
-            ],
-            "geminiLsp.baseUrl": emulator.base_url,
-            **(settings or {}),
-        }
-        (folder / ".vscode" / "settings.json").write_text(json.dumps(workspace_settings, indent=2))
+        everything = {**server_settings(emulator, log), **(settings or {})}
+        machine = {k: v for k, v in everything.items() if k in MACHINE_SETTINGS}
+        workspace = {k: v for k, v in everything.items() if k not in MACHINE_SETTINGS}
+        code_server.write_remote_settings(machine)
+        code_server.write_user_settings(user_settings)
+        (folder / ".vscode" / "settings.json").write_text(json.dumps(workspace, indent=2))
         window = VSCode(code_server, folder, tmp_path / "chromium", name)
         windows.append(window)
         return window
@@ -84,3 +107,4 @@ def open_vscode(
             log = code_server.latest_extension_log()
             if log is not None:
                 shutil.copyfile(log, ARTIFACTS / f"{name}.extension.log")
+    code_server.write_user_settings()

@@ -69,7 +69,8 @@ async function activeTabDirty() {
 }
 
 const ops = {
-    async launch({ url, profile, width = 1400, height = 900 }) {
+    /** Opens the workbench; `trust` (true/false) answers the workspace trust dialog. */
+    async launch({ url, profile, width = 1400, height = 900, trust = null }) {
         context = await chromium.launchPersistentContext(profile, {
             executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
             headless: true,
@@ -87,6 +88,13 @@ const ops = {
         page = context.pages()[0] ?? (await context.newPage());
         await page.goto(url);
         await page.locator('.monaco-workbench').waitFor({ timeout: 60000 });
+        if (trust !== null) {
+            const dialog = page.locator('.monaco-dialog-box', { hasText: 'trust the authors' });
+            await dialog.waitFor({ timeout: 60000 });
+            const answer = trust ? /Yes, I trust/ : /No, I don.t trust/;
+            await dialog.locator('.monaco-button', { hasText: answer }).first().click();
+            await dialog.waitFor({ state: 'hidden', timeout: 10000 });
+        }
         await page.locator('.explorer-folders-view, .explorer-viewlet').first().waitFor({ timeout: 60000 });
         return true;
     },
@@ -250,6 +258,28 @@ const ops = {
 
     async notifications() {
         return notifications();
+    },
+
+    /** The text of a status bar item by (the end of) its id, empty when it is not shown. */
+    async statusItem({ item: name }) {
+        const item = page.locator(`[id$="${name}"]`);
+        if ((await item.count()) === 0 || !(await item.first().isVisible())) return '';
+        return (await item.first().innerText()).trim();
+    },
+
+    /** Evaluates an expression in the page (for diagnostics while writing a test). */
+    async evaluate({ expression }) {
+        return page.evaluate(expression);
+    },
+
+    /** How many cursors the active editor has. */
+    async cursorCount() {
+        return page.locator('.editor-group-container.active .monaco-editor .cursors-layer > .cursor').count();
+    },
+
+    /** Whether the suggest widget (completion list) is open. */
+    async suggestVisible() {
+        return page.locator('.editor-widget.suggest-widget.visible').isVisible();
     },
 
     async waitNotification({ pattern, waitMs = 15000 }) {

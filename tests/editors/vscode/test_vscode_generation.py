@@ -7,6 +7,7 @@ person would see: the screen while it streams, and the file on disk once saved.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 from vscode_harness import OpenVSCode
@@ -89,6 +90,9 @@ def test_typing_while_it_streams_loses_and_misplaces_nothing(
     vscode.type("# typed above while Gemini writes\n", delay_ms=25)
     vscode.press("Control+End")
     vscode.type("# typed below, also while it writes", delay_ms=25)
+    # (The extension's README shows this moment: editors/vscode/images/screenshot.png.)
+    vscode.wait_editor_text(CIRCUMFERENCE[3].strip())
+    vscode.screenshot("typing-mid-stream")
     request = emulator.emulator.requests[-1]
     assert request.outcome == "pending", "the stream ended before the typing: no overlap tested"
 
@@ -135,6 +139,53 @@ def test_escape_stops_it_within_a_second(open_vscode: OpenVSCode, emulator: Emul
     assert request.chunks_sent < len(LONG)
     assert partial.count("\n") <= request.chunks_sent
     assert len(emulator.emulator.requests) == 1
+
+
+def test_escape_leaves_widgets_and_cursors_alone_then_stops_it(
+    open_vscode: OpenVSCode, emulator: EmulatorThread
+) -> None:
+    """Escape belongs to whatever shows: the suggest widget, extra cursors; only then it stops
+    the generation."""
+    # A few lines, then the stream waits: edits arriving would close the widget by themselves.
+    emulator.script(Reply(LONG, chunk_delay_ms=100, first_chunk_delay_ms=100, stall_after=3))
+    vscode = open_vscode(
+        {"sum.py": "def total_of_steps():\n    total = 0\n\n    return total\n"},
+        settings={"editor.wordBasedSuggestions": "currentDocument"},
+    )
+    vscode.open("sum.py")
+    vscode.goto(3, 1)
+    vscode.command(GENERATE, answer="Add the steps")
+    vscode.wait_editor_text("step 2 of")
+    request = emulator.emulator.requests[-1]
+
+    vscode.press("Control+End")
+    vscode.type("tot")
+    vscode.press("Control+Space")
+    wait_for(lambda: vscode.call("suggestVisible"), "the suggest widget")
+    vscode.press("Escape")
+    wait_for(lambda: not vscode.call("suggestVisible"), "the suggest widget to close")
+
+    vscode.press("Control+Shift+ArrowUp")
+    wait_for(lambda: vscode.call("cursorCount") == 2, "a second cursor")
+    vscode.press("Escape")
+    wait_for(lambda: vscode.call("cursorCount") == 1, "one cursor again")
+
+    time.sleep(0.3)
+    assert request.outcome == "pending", "Escape for a widget cancelled the generation"
+    assert vscode.status().startswith("[generating]")
+    pressed = time.monotonic()
+    vscode.press("Escape")
+    disconnected = emulator.wait_for_disconnect(request, timeout=5)
+    assert disconnected - pressed < 1.0
+    vscode.wait_idle(timeout=2)
+    assert request.chunks_sent == 3
+
+
+def wait_for(check: Callable[[], object], what: str, timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
 
 
 def test_rewrite_selection(open_vscode: OpenVSCode, emulator: EmulatorThread) -> None:
@@ -255,14 +306,35 @@ def test_revert_removes_the_generation_after_other_edits(
     assert path.read_text() == "# a note written afterwards\n" + ORIGINAL
 
 
-def test_missing_server_gives_an_actionable_error(open_vscode: OpenVSCode) -> None:
+def test_missing_server_is_told_when_asked_not_before(open_vscode: OpenVSCode) -> None:
     vscode = open_vscode(
         {"geometry.py": ORIGINAL},
         settings={"geminiLsp.server.command": None, "geminiLsp.server.python": "/nowhere/python3"},
     )
+    # Opening a Python file starts the extension: a server that cannot start is a hint in the
+    # status bar, not a pop-up in a window where nobody asked for anything.
+    vscode.open("geometry.py")
+    wait_for(lambda: vscode.status_item("geminiLsp.server"), "the server's status bar hint", 30)
+    assert not [n for n in vscode.notifications() if "Gemini" in n]
+
+    vscode.goto(3, 1)
+    vscode.command(GENERATE)
     message = vscode.wait_notification(r"geminiLsp\.server\.python", timeout=30)
     assert "/nowhere/python3" in message
     assert "pip install gemini-lsp" in message
+
+
+def test_a_remote_window_says_where_machine_settings_go(open_vscode: OpenVSCode) -> None:
+    # code-server is a remote window: machine settings in the User settings are ignored there.
+    # (The tests' server command is in the Remote settings; the interpreter only in User's.)
+    vscode = open_vscode(
+        {"geometry.py": ORIGINAL}, user_settings={"geminiLsp.server.python": "/usr/bin/python3"}
+    )
+    vscode.open("geometry.py")
+    message = vscode.wait_notification("Remote settings", timeout=30)
+    assert "geminiLsp.server.python" in message
+    assert "geminiLsp.server.command" not in message
+    assert "User settings" in message
 
 
 def test_quota_error_shows_a_readable_notification(

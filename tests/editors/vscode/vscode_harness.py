@@ -74,15 +74,36 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class CodeServer:
-    """A code-server process in its own process group, with its own home and profile."""
+# Settings a workspace cannot set (machine scope): code-server reads them from its Remote
+# settings (`<user-data>/Machine/settings.json`), as VS Code Remote does.
+MACHINE_SETTINGS = ("geminiLsp.server.command", "geminiLsp.server.python", "geminiLsp.baseUrl")
 
-    def __init__(self, root: Path) -> None:
+
+class CodeServer:
+    """A code-server process in its own process group, with its own home and profile.
+
+    `trust`: workspace trust on (a folder opens in Restricted Mode until trusted), as in a
+    user's VS Code; off for the tests that are not about it. `bare`: nothing of this checkout
+    on PATH (no venv, no gemini-lsp), as on a machine that has only the .vsix.
+    """
+
+    def __init__(
+        self,
+        root: Path,
+        *,
+        trust: bool = False,
+        bare: bool = False,
+        extra_env: dict[str, str] | None = None,
+    ) -> None:
         self.root = root
+        self.trust = trust
+        self.bare = bare
+        self.extra_env = extra_env or {}
         self.home = Path(self._run_install())
         self.port = _free_port()
         self.process: subprocess.Popen[bytes] | None = None
-        self.log = ARTIFACTS / "code-server.log"
+        self.log = ARTIFACTS / f"code-server{'-trust' if trust else ''}.log"
+        self.install_seconds = 0.0
 
     @staticmethod
     def _run_install() -> str:
@@ -100,8 +121,11 @@ class CodeServer:
             for k, v in os.environ.items()
             if not k.startswith(("GOOGLE_", "GEMINI_", "VSCODE_", "XDG_")) and k != "HOME"
         }
+        path = env.get("PATH", "").split(os.pathsep)
+        if self.bare:
+            path = [p for p in path if not (Path(p) / "gemini-lsp").exists()]
         env.update(
-            PATH=f"{self.node.parent}{os.pathsep}{env.get('PATH', '')}",
+            PATH=os.pathsep.join([str(self.node.parent), *path]),
             HOME=str(self.root / "home"),
             XDG_CONFIG_HOME=str(self.root / "home" / ".config"),
             XDG_DATA_HOME=str(self.root / "home" / ".local" / "share"),
@@ -110,6 +134,7 @@ class CodeServer:
             # The extension hands its environment to the server; the emulator wants a key.
             GEMINI_API_KEY="test-key",
         )
+        env.update(self.extra_env)
         return env
 
     def _code_server(self, *args: str) -> list[str]:
@@ -126,15 +151,40 @@ class CodeServer:
             *args,
         ]
 
+    @property
+    def user_settings(self) -> Path:
+        return self.root / "user-data" / "User" / "settings.json"
+
+    @property
+    def remote_settings(self) -> Path:
+        """What VS Code calls Remote settings: where machine-scoped settings go."""
+        return self.root / "user-data" / "Machine" / "settings.json"
+
+    @property
+    def global_storage(self) -> Path:
+        """The extension's global storage: where it keeps its managed server."""
+        return self.root / "user-data" / "User" / "globalStorage" / "gemini-lsp.gemini-lsp"
+
+    def write_user_settings(self, extra: dict[str, Any] | None = None) -> None:
+        trust = {
+            "security.workspace.trust.enabled": self.trust,
+            "security.workspace.trust.startupPrompt": "always",
+        }
+        settings = {**USER_SETTINGS, **(trust if self.trust else {}), **(extra or {})}
+        self.user_settings.write_text(json.dumps(settings, indent=2))
+
+    def write_remote_settings(self, settings: dict[str, Any]) -> None:
+        self.remote_settings.parent.mkdir(parents=True, exist_ok=True)
+        self.remote_settings.write_text(json.dumps(settings, indent=2))
+
     def start(self) -> None:
         if not VSIX.exists():
             subprocess.run(["make", "-C", str(REPO), "vscode-vsix"], check=True)
         for sub in ("home", "user-data/User", "extensions"):
             (self.root / sub).mkdir(parents=True, exist_ok=True)
         (self.root / "config.yaml").write_text("auth: none\ncert: false\n")
-        (self.root / "user-data" / "User" / "settings.json").write_text(
-            json.dumps(USER_SETTINGS, indent=2)
-        )
+        self.write_user_settings()
+        started = time.monotonic()
         subprocess.run(
             self._code_server("--install-extension", str(VSIX), "--force"),
             env=self.env(),
@@ -142,6 +192,7 @@ class CodeServer:
             capture_output=True,
             timeout=120,
         )
+        self.install_seconds = time.monotonic() - started
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         with self.log.open("wb") as log:
             self.process = subprocess.Popen(
@@ -152,7 +203,7 @@ class CodeServer:
                     f"127.0.0.1:{self.port}",
                     "--disable-telemetry",
                     "--disable-update-check",
-                    "--disable-workspace-trust",
+                    *(() if self.trust else ("--disable-workspace-trust",)),
                     "--disable-getting-started-override",
                     "--reconnection-grace-time",
                     "5",
@@ -201,7 +252,14 @@ class DriverError(AssertionError):
 class VSCode:
     """One browser window on one workspace; each method is a step of driver.mjs."""
 
-    def __init__(self, server: CodeServer, workspace: Path, profile: Path, name: str) -> None:
+    def __init__(
+        self,
+        server: CodeServer,
+        workspace: Path,
+        profile: Path,
+        name: str,
+        trust: bool | None = None,
+    ) -> None:
         self.workspace = workspace
         self.name = name
         self.transcript = ARTIFACTS / f"{name}.driver.log"
@@ -216,7 +274,10 @@ class VSCode:
             text=True,
         )
         threading.Thread(target=self._read, daemon=True).start()
-        self.call("launch", timeout=120, url=server.url(workspace), profile=str(profile))
+        # trust: the answer to the "Do you trust the authors" dialog, when trust is on.
+        self.call(
+            "launch", timeout=120, url=server.url(workspace), profile=str(profile), trust=trust
+        )
 
     def _read(self) -> None:
         assert self._process.stdout is not None
@@ -302,6 +363,13 @@ class VSCode:
     def wait_idle(self, timeout: float = 30) -> str:
         """Waits until no generation runs (the status bar's spinner is gone)."""
         return self.wait_status(r"^(?!\[generating\])", timeout)
+
+    def notifications(self) -> list[str]:
+        return list(self.call("notifications"))
+
+    def status_item(self, item_id: str) -> str:
+        """The text of a status bar item by its id ('' when hidden)."""
+        return str(self.call("statusItem", item=item_id))
 
     def save(self) -> None:
         self.call("save")
