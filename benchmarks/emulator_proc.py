@@ -29,11 +29,12 @@ def _record(request: Any) -> dict[str, Any]:
         "disconnectedAt": request.disconnected_at,
         "outcome": request.outcome,
         "chunksSent": request.chunks_sent,
+        "fim": request.fim.path if request.fim is not None else None,
     }
 
 
 async def _serve() -> None:
-    from gemini_lsp.emulator import Emulator, Reply
+    from gemini_lsp.emulator import Emulator, FimRule, Reply
 
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader(limit=1 << 24)  # a script line holds a whole stream
@@ -51,6 +52,10 @@ async def _serve() -> None:
             op = command["op"]
             if op == "script":
                 emulator.script(*(Reply.from_json(r) for r in command["replies"]))
+                answer({"ok": True})
+            elif op == "fim":  # inline completions' answers (benchmarks/inline.py)
+                emulator.clear_fim()
+                emulator.script_fim(*(FimRule.from_json(r) for r in command["rules"]))
                 answer({"ok": True})
             elif op == "count":
                 answer({"count": len(emulator.requests)})
@@ -108,6 +113,10 @@ class EmulatorProcess:
     async def script(self, *replies: Mapping[str, Any]) -> None:
         """Queue replies in the scenario JSON form (camelCase), one per request."""
         await self._call(op="script", replies=list(replies))
+
+    async def script_fim(self, *rules: Mapping[str, Any]) -> None:
+        """Answers for fill-in-the-middle requests (FimRule JSON), replacing earlier ones."""
+        await self._call(op="fim", rules=list(rules))
 
     async def requests(self, since: int = 0) -> list[dict[str, Any]]:
         return (await self._call(op="requests", since=since))["requests"]  # type: ignore[no-any-return]

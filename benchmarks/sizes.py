@@ -33,6 +33,13 @@ class Sizes:
     rss_floors: bool = True  # also measure what the bare imports hold, for comparison
     # Large documents (benchmarks/large_document.py), when it is there.
     large_document: bool = True
+    # Inline completions (benchmarks/inline.py): overhead pairs, superseded requests, keys
+    # of steady typing, bursts and the suggestion's characters typed after each.
+    inline_pairs: int = 24
+    inline_supersede_runs: int = 30
+    inline_steady_keys: int = 50
+    inline_bursts: int = 3
+    inline_typed_chars: int = 6
 
 
 FULL = Sizes()
@@ -51,4 +58,9 @@ QUICK = Sizes(
     startup_reps=1,
     startup_warmups=0,
     rss_floors=False,
+    inline_pairs=2,
+    inline_supersede_runs=2,
+    inline_steady_keys=5,
+    inline_bursts=1,
+    inline_typed_chars=2,
 )

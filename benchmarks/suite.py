@@ -7,14 +7,22 @@ import time
 from collections.abc import Awaitable
 from pathlib import Path
 
-from . import cancellation, concurrency, large, startup, streaming
+from . import cancellation, concurrency, inline, large, startup, streaming
 from .emulator_proc import API_KEY
 from .harness import Harness
 from .report import Figure, table, write_json
 from .sizes import FULL, QUICK
 from .styles import NEOVIM, NEOVIM_DEBOUNCED, VSCODE
 
-GROUPS = ("startup", "streaming", "throughput", "cancellation", "concurrency", "large")
+GROUPS = (
+    "startup",
+    "streaming",
+    "throughput",
+    "cancellation",
+    "concurrency",
+    "inline",
+    "large",
+)
 
 
 async def run(quick: bool, out: Path, groups: list[str]) -> tuple[list[Figure], str]:
@@ -54,6 +62,8 @@ async def run(quick: bool, out: Path, groups: list[str]) -> tuple[list[Figure], 
             )
         if "concurrency" in groups:
             await phase("concurrency", concurrency.concurrency(harness, VSCODE, sizes))
+        if "inline" in groups:
+            await phase("inline", inline.inline(harness, VSCODE, sizes))
         if "large" in groups and sizes.large_document:
             await phase("large", large.large_documents(quick, harness.emulator.base_url, API_KEY))
     write_json(

@@ -25,6 +25,9 @@ EXPECTED = {
     ("cancel_to_answer_p99_ms", "vscode"),
     ("cancel_to_answer_p99_ms", "neovim"),
     ("concurrency_ratio", "vscode"),
+    ("inline_overhead_ms", "vscode"),
+    ("inline_superseded_close_p99_ms", "vscode"),
+    ("inline_requests_per_100_keys", "vscode"),
 }
 
 

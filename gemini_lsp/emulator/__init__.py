@@ -12,6 +12,7 @@ The package is stdlib-only on purpose: importing it must not change which
 HTTP stack google-genai picks (it switches to aiohttp whenever that imports).
 """
 
+from .fim import FimContext, FimRule, parse_fim
 from .scenario import Chunk, ErrorSpec, Reply, Scenario, Usage, load_scenario
 from .server import Emulator, RecordedRequest
 from .thread import EmulatorThread
@@ -21,9 +22,12 @@ __all__ = [
     "Emulator",
     "EmulatorThread",
     "ErrorSpec",
+    "FimContext",
+    "FimRule",
     "RecordedRequest",
     "Reply",
     "Scenario",
     "Usage",
     "load_scenario",
+    "parse_fim",
 ]

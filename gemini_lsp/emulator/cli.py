@@ -65,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
         chars_per_second=_pick(
             args.chars_per_second, scenario.chars_per_second, DEFAULT_CHARS_PER_SECOND
         ),
+        fim=scenario.fim,
     )
     try:
         return asyncio.run(_serve(emulator))

@@ -190,13 +190,14 @@ class Scenario:
     replies: tuple[Reply, ...] = ()
     first_token_ms: float | None = None
     chars_per_second: float | None = None
+    fim: tuple[Any, ...] = ()  # FimRules (see fim.py), for inline completion requests
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Scenario:
         if not isinstance(data, Mapping):
             raise ValueError("a scenario is a JSON object")
         # "description" is free text for the people who read the file.
-        unknown = set(data) - {"replies", "firstTokenMs", "charsPerSecond", "description"}
+        unknown = set(data) - {"replies", "firstTokenMs", "charsPerSecond", "description", "fim"}
         if unknown:
             raise ValueError(f"unknown scenario keys: {', '.join(sorted(unknown))}")
         replies = []
@@ -207,8 +208,17 @@ class Scenario:
                 replies.append(Reply.from_json(item))
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"replies[{i}]: {exc}") from exc
+        from .fim import FimRule
+
+        rules = []
+        for i, item in enumerate(_list(data.get("fim", []), "fim")):
+            try:
+                rules.append(FimRule.from_json(item))
+            except (TypeError, ValueError) as exc:
+                raise ValueError(f"fim[{i}]: {exc}") from exc
         return cls(
             replies=tuple(replies),
+            fim=tuple(rules),
             first_token_ms=_number_or_none(data.get("firstTokenMs"), "firstTokenMs"),
             chars_per_second=_number_or_none(data.get("charsPerSecond"), "charsPerSecond"),
         )

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from . import codegen, protocol
+from .fim import FimContext, FimRule, parse_fim
 from .http import Connection, HttpProtocolError, Request
 from .scenario import ErrorSpec, Reply
 
@@ -58,6 +59,8 @@ class RecordedRequest:
     disconnected_at: float | None = None
     chunks_sent: int = 0
     outcome: str = "pending"
+    # A fill-in-the-middle request (an inline completion): what it asked about.
+    fim: FimContext | None = None
     _texts: list[str] = field(default_factory=list, init=False, repr=False)
     _done: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
 
@@ -123,6 +126,7 @@ class Emulator:
         chars_per_second: float | None = DEFAULT_CHARS_PER_SECOND,
         *,
         model_version: str = DEFAULT_MODEL_VERSION,
+        fim: Iterable[FimRule] = (),
     ) -> None:
         self.host = host
         self.api_key = api_key
@@ -135,6 +139,8 @@ class Emulator:
         # script() may be called from other threads (EmulatorThread).
         self._replies_lock = threading.Lock()
         self._replies: deque[Reply] = deque(replies)
+        # FIM rules, each with the number of requests it may still answer (None: any).
+        self._fim: list[list[Any]] = [[rule, rule.times] for rule in fim]
         self._server: asyncio.Server | None = None
         self._connections: dict[asyncio.Task[None], Connection] = {}
         self._arrived = asyncio.Condition()
@@ -200,6 +206,33 @@ class Emulator:
                 raise TypeError(f"expected a Reply, got {reply!r}")
         with self._replies_lock:
             self._replies.extend(replies)
+
+    def script_fim(self, *rules: FimRule) -> None:
+        """Adds rules for fill-in-the-middle requests, tried in order. Thread-safe."""
+        for rule in rules:
+            if not isinstance(rule, FimRule):
+                raise TypeError(f"expected a FimRule, got {rule!r}")
+        with self._replies_lock:
+            self._fim.extend([rule, rule.times] for rule in rules)
+
+    def clear_fim(self) -> None:
+        with self._replies_lock:
+            self._fim.clear()
+
+    @property
+    def fim_requests(self) -> list[RecordedRequest]:
+        """The fill-in-the-middle requests received, in order."""
+        return [request for request in self.requests if request.fim is not None]
+
+    def _fim_reply(self, context: FimContext) -> Reply:
+        with self._replies_lock:
+            for state in self._fim:
+                rule, left = state
+                if left != 0 and rule.matches(context):
+                    if left is not None:
+                        state[1] = left - 1
+                    return rule.reply(context)  # type: ignore[no-any-return]
+        return FimRule().reply(context)
 
     @property
     def pending_replies(self) -> int:
@@ -332,6 +365,7 @@ class Emulator:
             action=route.action if route else None,
             api_key=request.header("x-goog-api-key") or request.query.get("key"),
             body=body,
+            fim=parse_fim(body),
         )
         self.requests.append(record)
         return record
@@ -391,7 +425,7 @@ class Emulator:
             await self._send_error(conn, request, record, protocol.error_body(400, problem))
             return
         assert record.body is not None
-        reply = self._take_reply()
+        reply = self._take_reply() if record.fim is None else self._fim_reply(record.fim)
         record.reply = reply
         if reply is not None and reply.is_http_error:
             assert reply.error is not None
