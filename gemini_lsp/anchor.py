@@ -77,3 +77,26 @@ class Region:
 
     def is_empty(self) -> bool:
         return self.start == self.end
+
+
+def carve(span: Region, change: Change) -> list[Region]:
+    """What is left of `span` after `change`, where `span` holds only one author's characters.
+
+    Text the change replaces inside the span is gone from it, and text the change inserts
+    strictly inside it is someone else's: the span splits around it. Text inserted at either
+    edge stays outside.
+    """
+    start, end = span.start, span.end
+    if change.end < start or (change.end == start and change.start < start):
+        return [Region(map_loc(start, change, Gravity.RIGHT), map_loc(end, change, Gravity.LEFT))]
+    if change.start >= end or change.end == start:
+        if change.start == change.end == start:  # an insertion at the span's start
+            new_end = change.new_end
+            return [Region(new_end, map_loc(end, change, Gravity.LEFT))]
+        return [span]
+    parts = []
+    if start < change.start:
+        parts.append(Region(start, change.start))
+    if change.end < end:
+        parts.append(Region(change.new_end, map_loc(end, change, Gravity.LEFT)))
+    return parts

@@ -1,32 +1,45 @@
-"""The streaming edit engine: one `workspace/applyEdit` in flight per document.
+"""The streaming edit engine: a document's generated text, sent as `workspace/applyEdit`s.
 
-Text for a document queues here and goes out as soon as the previous edit is settled, all
-that queued meanwhile merged into one edit. An edit counts as settled only when the document
-the client syncs back shows it (or shows that it cannot have been applied) — never on the
-client's word alone:
+Clients differ in when they tell the server what their document looks like: at once, after a
+debounce, after the user is idle, only once a blocking request has been answered, and in
+batches of many changes. The pump never waits for that. It keeps two views of a document:
 
-- a versioned edit can only apply on the version it names, so if the first change synced
-  after it was sent is not that edit, it was rejected or skipped, whatever the answer said
-  (Neovim skips a stale one and answers `applied: true`). Version 0 is never sent: Neovim
-  does not check it, so an edit on version 0 goes unversioned;
-- a client applies an edit before it answers, so the first sync that follows an
-  `applied: true` answer shows the edit if it was applied at all (Neovim delays its sync,
-  but the sync carries every change up to then); if it does not, the edit is lost and its
-  text goes again;
-- an unversioned edit applies at the raw position sent, which may have gone stale while the
-  user typed; when it lands somewhere other than its anchor it is undone there and its text
-  goes again at the anchor. The undoing (a repair) removes only what is still the stray
-  text: if the user typed inside it, the pieces either side go and their typing stays. Text
-  a stray edit removed goes back where it was, on the side of anything typed there since
-  that keeps regions whole, and the anchors it swallowed get their places back;
-- an edit that may still turn up after it was taken as lost (refused although unversioned,
-  never answered, or answered and followed by no sync for a long while) is remembered as a
-  ghost until the first sync after its answer: if it turns up, that copy is removed;
-- after a refusal the next try waits for a quiet moment: the sync that follows a refusal
-  comes right after a keystroke, and a retry then would race the next one.
+- the *synced* one: the text the client last sent, with every tracked place in it;
+- the *ahead* one: the synced text with every edit the client has not shown back yet
+  applied, as the client will have it. The next edit is planned against it, so text keeps
+  flowing while the client's sync is late or never comes until a request ends.
 
-Changes are recognised as ours by their effect on the text, not by how the client describes
-them, since clients that diff buffers (Neovim, full-text sync) may report an insertion shifted.
+One edit is in flight (unanswered) at a time; what arrives meanwhile is merged into the next
+one. An edit answered `applied: true` counts as placed at once, and is confirmed when a synced
+document shows it. Changes are recognised as ours by their effect on the text, not by how the
+client describes them (clients that diff buffers may report an insertion shifted). A synced
+document proves an edit wrong in three ways, and only then is anything sent again:
+
+- a client applies edits in the order they were sent, so an edit that shows up proves that
+  every earlier one that has not shown up never applied;
+- a client applies an edit before it answers, so a sync that comes after an `applied: true`
+  answer shows the edit if it was applied at all (Neovim skips a stale versioned edit and
+  answers `applied: true`);
+- a versioned edit applies on the version it names or not at all, so if a change the
+  server did not make comes before it in the sync, it never applied. Past the synced
+  document the version is a guess, one more for each edit not yet shown: a client whose
+  user typed meanwhile refuses it, and a wrong guess is refused too, which is safe.
+  Version 0 is never sent: Neovim does not check it.
+
+An unversioned edit applies at the raw position sent, which may have gone stale while the user
+typed. When it lands somewhere other than its anchor it is undone there (a repair) and its
+text goes again at the anchor, together with the text of the writer's later edits, which
+landed after it: those are undone wherever they turn up. A repair removes only what is still
+the stray text: if the user typed inside it, their typing stays. Text a stray edit removed goes
+back where it was, and the anchors it swallowed get their places back.
+
+A refused edit is not a failure: its text waits for the client's next sync (a stale versioned
+edit) or a quiet moment (VS Code refuses an unversioned edit that races a keystroke), then goes
+again. Only a client that refuses everything, or answers nothing, for `edit_timeout` seconds
+fails the document's generations.
+
+Each writer's generated characters are kept as pieces, so that removing a generation (revert,
+discard) takes out what it wrote and leaves what the user typed inside or beside it.
 """
 
 from __future__ import annotations
@@ -36,13 +49,14 @@ import collections
 import contextlib
 import enum
 import functools
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 
 import attrs
 from lsprotocol import types
 
-from .anchor import Change, Gravity, Region
+from .anchor import Change, Gravity, Region, carve
 from .documents import Document, common_prefix, joined
 from .text import Loc, TextBuffer, end_of_insert
 
@@ -50,24 +64,27 @@ log = logging.getLogger(__name__)
 
 SendEdit = Callable[[types.ApplyWorkspaceEditParams], Awaitable[types.ApplyWorkspaceEditResult]]
 
-# An edit answered `applied: true` and followed by no sync for this long is taken as lost.
-QUIET_SECONDS = 5.0
-# A client that never answers an edit is given up on after this long.
-ANSWER_SECONDS = 30.0
+# A client that answers no edit, or refuses every edit, this long fails the generations.
+EDIT_TIMEOUT_SECONDS = 10.0
 # A refused unversioned edit is remembered only from this length on: the client most likely
 # told the truth, and a user could type the same few characters at the same place.
 GHOST_MIN_CHARS = 4
-GHOST_LIMIT = 8
 # Two descriptions of a change further apart than this many lines are never the same.
 MATCH_WINDOW_LINES = 64
-# After a rejection with nothing new from the client, the next try waits for its next sync,
-# or this long; after any rejection it waits for the client to be quiet this long, or at most
-# RETRY_MAX_SECONDS.
+# A stale versioned edit waits this long for the client's next sync; past it the text goes
+# unversioned, planned against what the server knows (a client may sync nothing until the
+# request that makes the edits is answered).
+REFUSAL_WAIT_SECONDS = 1.0
+# An unversioned refusal with nothing new from the client waits for its next sync this long.
 RETRY_WAIT_SECONDS = 0.2
+# After a refusal the next try waits for the client to be quiet this long, RETRY_MAX_SECONDS
+# at most: the sync that follows a refusal comes right after a keystroke.
 RETRY_QUIET_SECONDS = 0.05
 RETRY_MAX_SECONDS = 1.0
-# A client that refuses this many edits in a row, the text unchanged, will not take any.
-MAX_REJECTIONS = 25
+# Removing a generation's pieces waits this long for a sync that confirms its text.
+SYNC_WAIT_SECONDS = 0.5
+# A refinement waits this long for the editor to show the text it replaces.
+REFINE_WAIT_SECONDS = 2.0
 
 
 class Writer:
@@ -76,10 +93,10 @@ class Writer:
     def __init__(self, region: Region, label: str) -> None:
         self.region = region
         self.label = label
-        self.pending = ""  # produced but not in the document yet
-        self.placed = ""  # confirmed in the document, in order
+        self.pending = ""  # produced but not sent yet
+        self.placed = ""  # sent and applied (or confirmed), in order
         self.closed = False  # no more text will be accepted (cancelled or finished)
-        self.idle = asyncio.Event()  # nothing of this writer's is pending, in flight or astray
+        self.idle = asyncio.Event()  # nothing of this writer's is pending, unanswered or astray
         self.idle.set()
 
 
@@ -92,8 +109,16 @@ class Displaced:
     offset: int
 
 
+class Stage(enum.Enum):
+    QUEUED = "queued"  # to be planned
+    SENT = "sent"  # in flight
+    APPLIED = "applied"  # answered applied, not yet shown by a sync
+    CONFIRMED = "confirmed"  # shown by a sync
+    DROPPED = "dropped"  # given up
+
+
 class Replacement:
-    """A one-off replacement of a region's text, settled through `done`."""
+    """A one-off replacement of a region's text, settled through `done` once applied."""
 
     def __init__(
         self,
@@ -106,10 +131,11 @@ class Replacement:
         self.region = region
         self.text = text
         self.label = label
-        # Set for repairs: the replacement only goes ahead while the region still holds this
-        # text, since a repair must never remove what the user wrote.
+        # The replacement only goes ahead while the region still holds this text, since a
+        # repair or a removal must never remove what the user wrote.
         self.expected = expected
         self.displaced = displaced or []
+        self.stage = Stage.QUEUED
         self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
     def settle(self, applied: bool) -> None:
@@ -120,27 +146,96 @@ class Replacement:
 Owner = Writer | Replacement
 
 
-class Outcome(enum.Enum):
-    APPLIED = "applied"  # it showed up in the document (at its anchor or not)
-    REJECTED = "rejected"  # it did not, and will not (or, for a ghost, may still)
+class State(enum.Enum):
+    OUT = "out"  # sent, not yet shown by a sync nor proven missing
+    CONFIRMED = "confirmed"
+    LOST = "lost"  # proven missing or misplaced: its text went again
+    REFUSED = "refused"  # answered not applied; kept while it might still turn up
+    ORPHAN = "orphan"  # sent after an edit of its writer that was lost: undone if it turns up
 
 
 @attrs.define(eq=False)
 class Planned:
-    """An edit sent to the client, as planned against the server's copy."""
+    """An edit sent to the client, as planned against one view of the document."""
 
     owner: Owner
     raw: types.Range  # the positions sent: where an unversioned edit lands, stale or not
     text: str
     versioned: bool
-    sent_version: int = 0  # the document's version when it was sent
-    sent_at: float = 0.0
+    version: int = 0  # the version a versioned edit names
+    seq: int = 0
+    sent_version: int = 0  # the synced document's version when it was sent
+    state: State = State.OUT
     answer: bool | None = None  # what the client said, once it did
     answer_sync: int = -1  # how many syncs had been handled when the answer was
-    answered_at: float = 0.0
-    outcome: Outcome | None = None
-    settled: asyncio.Event = attrs.field(factory=asyncio.Event)
-    watchdog: asyncio.TimerHandle | None = None  # takes it as lost when overdue
+    counted: bool = False  # its text is in its writer's `placed`
+    doomed: bool = False  # versioned, and the sync showed another change first
+    answered: asyncio.Event = attrs.field(factory=asyncio.Event)
+    watchdog: asyncio.TimerHandle | None = None
+
+
+class Places:
+    """One view of a document: its text, the tracked regions and each writer's pieces."""
+
+    def __init__(
+        self,
+        buffer: TextBuffer,
+        regions: dict[Region, Region],
+        pieces: dict[Writer, list[Region]],
+    ) -> None:
+        self.buffer = buffer
+        self.regions = regions  # tracked region -> where it is in this view
+        self.pieces = pieces  # writer -> where its generated characters are, in order
+
+    def copy(self) -> Places:
+        twins = {key: Region(r.start, r.end, r.empty_gravity) for key, r in self.regions.items()}
+        pieces = {w: [Region(p.start, p.end) for p in spans] for w, spans in self.pieces.items()}
+        return Places(self.buffer.copy(), twins, pieces)
+
+    def anchor(self, owner: Owner) -> tuple[Loc, Loc] | None:
+        """Where the owner's next edit belongs: the end of a writer, the whole of a replacement."""
+        region = self.regions.get(owner.region)
+        if region is None:
+            return None
+        if isinstance(owner, Writer):
+            return region.end, region.end
+        return region.start, region.end
+
+    def foreign(self, change: Change, skip: Region | None = None) -> None:
+        for key, region in self.regions.items():
+            if key is not skip:
+                region.map(change)
+        for writer, spans in self.pieces.items():
+            self.pieces[writer] = [part for span in spans for part in carve(span, change)]
+
+    def place(self, owner: Owner, change: Change) -> None:
+        """`change` is the owner's own edit, at its anchor."""
+        # A place exactly at a writer's end is after its text, whatever its gravity says
+        # about the user's typing: another generation there stays after this one.
+        after = [
+            r
+            for key, r in self.regions.items()
+            if isinstance(owner, Writer)
+            and key is not owner.region
+            and r.start == r.end
+            and r.start == change.start
+        ]
+        self.foreign(change, skip=owner.region)
+        for place in after:
+            place.start = place.end = change.new_end
+        region = self.regions[owner.region]
+        region.end = change.new_end
+        if isinstance(owner, Writer):
+            spans = self.pieces.setdefault(owner, [])
+            if spans and spans[-1].end == change.start:
+                spans[-1].end = change.new_end
+            elif change.text:
+                spans.append(Region(change.start, change.new_end))
+            return
+        for edge in owner.displaced:
+            twin = self.regions.get(edge.region)
+            if twin is not None:
+                setattr(twin, edge.edge, end_of_insert(region.start, owner.text[: edge.offset]))
 
 
 def same_effect(buffer: TextBuffer, a: Change, b: Change) -> bool:
@@ -166,16 +261,23 @@ class EditPump:
         self.document = document
         self._send_edit = send
         self.versioned = versioned
-        self.regions: list[Region] = []  # every region whose place must survive changes
-        self._writers: list[Writer] = []
+        self.edit_timeout = EDIT_TIMEOUT_SECONDS
+        self._tracked: collections.Counter[Region] = collections.Counter()
+        self._here = Places(document.buffer, {}, {})
+        self._ahead: Places | None = None  # built when needed, dropped when stale
+        self._writers: list[Writer] = []  # writers that may still have text to send
         self._replacements: collections.deque[Replacement] = collections.deque()
+        self._owned: set[Region] = set()  # regions the pump tracks for its replacements
+        self._log: list[Planned] = []  # edits sent and not yet settled, in order
         self._inflight: Planned | None = None
-        self._ghosts: collections.deque[Planned] = collections.deque(maxlen=GHOST_LIMIT)
+        self._seq = itertools.count(1)
         self._task: asyncio.Task[None] | None = None
         self._syncs = 0
         self._last_sync = asyncio.get_running_loop().time()
         self._sync = asyncio.Event()
-        self._rejections = 0
+        self._unversioned = False  # until the next sync, after a stale edit waited in vain
+        self._refused_since: float | None = None
+        self._stuck = False  # the failure is an unanswered edit
         self.failure: str | None = None  # why the client cannot take edits, once it is known
         document.observer = self._observe
         document.on_synced = self._synced
@@ -184,15 +286,34 @@ class EditPump:
     # -- what the generations ask for -------------------------------------------------------
 
     def track(self, region: Region) -> None:
-        self.regions.append(region)
+        self._tracked[region] += 1
+        self._here.regions[region] = region
+        self._ahead = None
 
     def untrack(self, region: Region) -> None:
-        if region in self.regions:
-            self.regions.remove(region)
+        if self._tracked[region] > 1:
+            self._tracked[region] -= 1
+            return
+        self._tracked.pop(region, None)
+        self._here.regions.pop(region, None)
+        self._ahead = None
+
+    @property
+    def regions(self) -> list[Region]:
+        return list(self._tracked)
 
     def add_writer(self, writer: Writer) -> None:
         self.track(writer.region)
         self._writers.append(writer)
+        self._here.pieces[writer] = []
+
+    def forget(self, writer: Writer) -> None:
+        """Nothing will ask about the writer's text any more."""
+        self.close_writer(writer)
+        if writer.region in self._tracked:
+            self.untrack(writer.region)
+        self._here.pieces.pop(writer, None)
+        self._ahead = None
 
     def append(self, writer: Writer, text: str) -> None:
         if not text or writer.closed:
@@ -208,25 +329,71 @@ class EditPump:
         writer.pending = ""
         self._update_idle(writer)
 
-    def replace(self, region: Region, text: str, label: str) -> asyncio.Future[bool]:
-        replacement = Replacement(region, text, label)
+    def replace(
+        self, region: Region, text: str, label: str, expected: str | None = None
+    ) -> asyncio.Future[bool]:
+        replacement = Replacement(region, text, label, expected)
+        self._own(replacement)
         self._replacements.append(replacement)
         self._kick()
         return replacement.done
 
-    def inflight_for(self, owner: Owner) -> bool:
-        return self._inflight is not None and self._inflight.owner is owner
+    async def remove_generated(self, writer: Writer, text: str, label: str) -> bool:
+        """Take out what `writer` wrote, putting `text` where its first piece was; what the
+        user typed inside or beside it stays."""
+        # The pieces are certain once the client has synced the writer's edits; a client
+        # that syncs nothing meanwhile (a blocking request) cannot have typed either.
+        if not await self.confirmed(writer, SYNC_WAIT_SECONDS):
+            view = self._view()
+            region = view.regions[writer.region]
+            expected = view.buffer.slice(region.start, region.end)
+            return await self.replace(writer.region, text, label, expected)
+        buffer = self.document.buffer
+        pieces = self._here.pieces.get(writer, [])
+        if not pieces:
+            at = writer.region.start
+            return True if not text else await self.replace(Region(at, at), text, label)
+        removals = []
+        for index, piece in enumerate(pieces):
+            region = Region(piece.start, piece.end)
+            expected = buffer.slice(piece.start, piece.end)
+            removals.append(self.replace(region, text if index == 0 else "", label, expected))
+        return all(await asyncio.gather(*removals))
+
+    async def confirmed(self, writer: Writer, seconds: float) -> bool:
+        """Whether the client has shown all of the writer's text, waiting `seconds` at most
+        for the syncs that would."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while self._unconfirmed(writer):
+            remaining = deadline - loop.time()
+            if remaining <= 0 or self.document.closed:
+                return False
+            self._sync.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._sync.wait(), remaining)
+        return True
+
+    def where(self, region: Region) -> types.Range:
+        """Where a tracked region is, as the client will have it."""
+        view = self._view()
+        place = view.regions.get(region, region)
+        return view.buffer.range(place.start, place.end)
 
     def stop(self) -> None:
         """The document is gone: settle everything at once."""
         if self._task is not None:
             self._task.cancel()
         for replacement in self._replacements:
+            replacement.stage = Stage.DROPPED
             replacement.settle(False)
         self._replacements.clear()
-        if self._inflight is not None:
-            self._settle(self._inflight, Outcome.REJECTED)
-            self._inflight = None  # the loop may never have taken its first step
+        for entry in self._log:
+            if entry.watchdog is not None:
+                entry.watchdog.cancel()
+            entry.answered.set()
+        self._log.clear()
+        self._inflight = None
         for writer in self._writers:
             self.close_writer(writer)
 
@@ -239,6 +406,8 @@ class EditPump:
         event-loop iteration sooner, ahead of the progress report it causes."""
         if self._task is not None or self.document.closed or self.failure is not None:
             return
+        if self._inflight is not None:
+            return  # its answer restarts the loop
         planned = None
         if now and not self._replacements:  # planning a replacement may queue repairs
             planned = self._send_next()
@@ -247,8 +416,7 @@ class EditPump:
         self._task = asyncio.get_running_loop().create_task(self._run(planned))
 
     def _send_next(self) -> Planned | None:
-        """Plan the next edit and send it, if there is one to send."""
-        if self.document.closed or self.failure is not None:
+        if self.document.closed or self.failure is not None or self._inflight is not None:
             return None
         planned = self._plan()
         if planned is not None:
@@ -258,30 +426,38 @@ class EditPump:
     async def _run(self, planned: Planned | None) -> None:
         try:
             while planned is not None or (planned := self._send_next()) is not None:
-                await self._settled(planned)
-                if planned.outcome is not Outcome.APPLIED:
-                    if self.document.version == planned.sent_version:
-                        # Refused with nothing new from the client: a moment, not a flood.
-                        self._rejections += 1
-                        if self._rejections >= MAX_REJECTIONS:
-                            self._give_up()
-                            break
-                        with contextlib.suppress(asyncio.TimeoutError):
-                            await asyncio.wait_for(self._sync.wait(), RETRY_WAIT_SECONDS)
-                    await self._quiet_spell()
-                else:
-                    self._rejections = 0
+                await planned.answered.wait()
+                if planned.answer is False and planned.state is State.REFUSED:
+                    await self._after_refusal(planned)
                 planned = None
         finally:
             self._task = None
+            self._update_all_idle()
+
+    async def _after_refusal(self, planned: Planned) -> None:
+        loop = asyncio.get_running_loop()
+        if self._refused_since is not None and (
+            loop.time() - self._refused_since >= self.edit_timeout
+        ):
+            self._give_up(
+                f"The editor refused every edit to {self.document.uri} for "
+                f"{self.edit_timeout:g} s — is the file read-only?"
+            )
+            return
+        if self.document.version == planned.sent_version:
+            # Nothing new from the client since it was sent. A stale versioned edit means the
+            # client has changes it has not synced: wait for them, but not for ever.
+            wait = REFUSAL_WAIT_SECONDS if planned.versioned else RETRY_WAIT_SECONDS
+            try:
+                await asyncio.wait_for(self._sync.wait(), wait)
+            except asyncio.TimeoutError:
+                if planned.versioned:
+                    self._unversioned = True
+        await self._quiet_spell()
 
     async def _quiet_spell(self) -> None:
-        """Until the client has synced nothing for a moment (for a while at most).
-
-        A refused edit was most likely overtaken by typing, and the next sync comes right
-        after a keystroke: retrying then would race the next keystroke (VS Code refuses an
-        unversioned edit that does).
-        """
+        """Until the client has synced nothing for a moment (for a while at most): retrying
+        right after a keystroke would race the next one."""
         loop = asyncio.get_running_loop()
         latest = loop.time() + RETRY_MAX_SECONDS
         while (now := loop.time()) < latest:
@@ -290,86 +466,117 @@ class EditPump:
                 return
             await asyncio.sleep(min(wait, latest - now))
 
-    def _give_up(self) -> None:
-        self.failure = (
-            f"The editor refused {MAX_REJECTIONS} edits in a row for {self.document.uri} — "
-            "is the file read-only?"
-        )
-        log.warning("%s", self.failure)
+    def _give_up(self, failure: str, stuck: bool = False) -> None:
+        self.failure = failure
+        self._stuck = stuck
+        log.warning("%s", failure)
         for replacement in self._replacements:
-            replacement.settle(False)
-        self._replacements.clear()
+            if replacement.stage in (Stage.QUEUED, Stage.SENT):
+                replacement.settle(False)
         for writer in self._writers:
             self.close_writer(writer)
 
+    def _unconfirmed(self, writer: Writer) -> bool:
+        return any(e.owner is writer and e.state is State.OUT for e in self._log)
+
+    def _view(self) -> Places:
+        """The document as the client will have it once it applies what was sent."""
+        replay = [e for e in self._log if self._ahead_of_sync(e)]
+        if not replay:
+            self._ahead = None
+            return self._here
+        if self._ahead is None:
+            self._ahead = self._here.copy()
+            for entry in replay:
+                self._replay(self._ahead, entry)
+        return self._ahead
+
+    @staticmethod
+    def _ahead_of_sync(entry: Planned) -> bool:
+        # An orphan is most likely where it was sent, unless its version was stale.
+        orphan = entry.state is State.ORPHAN and entry.answer is not False and not entry.doomed
+        return entry.state is State.OUT or orphan
+
+    def _replay(self, view: Places, entry: Planned) -> None:
+        buffer = view.buffer
+        raw = Change(buffer.loc(entry.raw.start), buffer.loc(entry.raw.end), entry.text)
+        change = joined(buffer, raw)
+        if entry.state is State.OUT and (raw.start, raw.end) == view.anchor(entry.owner):
+            view.place(entry.owner, change)
+        else:
+            view.foreign(change)
+        buffer.replace(change.start, change.end, change.text)
+
     def _plan(self) -> Planned | None:
-        buffer = self.document.buffer
-        while self._replacements:
-            replacement = self._replacements[0]
-            region = replacement.region
+        view = self._view()
+        for replacement in list(self._replacements):
+            if replacement.stage is not Stage.QUEUED:
+                continue
+            region = view.regions[replacement.region]
             if replacement.expected is not None:
-                actual = buffer.slice(region.start, region.end)
+                actual = view.buffer.slice(region.start, region.end)
                 if actual != replacement.expected:
-                    self._replacements.popleft()
+                    if view is not self._here:
+                        continue  # the synced document will tell what happened
                     self._salvage(replacement, actual)
-                    continue
-            return self._planned(replacement, region.start, region.end, replacement.text)
+                    return self._plan()
+            return self._planned(replacement, region.start, region.end, replacement.text, view)
         for index, writer in enumerate(self._writers):
             if writer.pending:
                 # Round-robin: the writer served goes to the back of the line.
                 self._writers.append(self._writers.pop(index))
                 text, writer.pending = writer.pending, ""
-                return self._planned(writer, writer.region.end, writer.region.end, text)
-        for writer in self._writers:
-            self._update_idle(writer)
-        self._writers = [writer for writer in self._writers if not writer.closed]
+                end = view.regions[writer.region].end
+                return self._planned(writer, end, end, text, view)
+        self._update_all_idle()
+        self._writers = [w for w in self._writers if not (w.closed and w.idle.is_set())]
         return None
 
-    def _planned(self, owner: Owner, start: Loc, end: Loc, text: str) -> Planned:
-        versioned = self.versioned and self.document.version > 0
-        return Planned(owner, self.document.buffer.range(start, end), text, versioned)
+    def _planned(self, owner: Owner, start: Loc, end: Loc, text: str, view: Places) -> Planned:
+        # Past the synced document, the version is a guess: one more for each edit the
+        # client has yet to show. A wrong guess is refused, which is safe.
+        ahead = sum(1 for e in self._log if self._ahead_of_sync(e))
+        version = self.document.version + ahead
+        # Only insertions fall back to unversioned edits: a removal planned on a document
+        # the client may since have changed could take the user's text with it.
+        fallback = self._unversioned and isinstance(owner, Writer)
+        versioned = self.versioned and not fallback and version > 0
+        planned = Planned(owner, view.buffer.range(start, end), text, versioned)
+        planned.version = version
+        return planned
 
     def _dispatch(self, planned: Planned) -> None:
-        """Send `planned`; it is in flight until settled."""
+        """Send `planned`; it is in flight until answered."""
         self._inflight = planned
         self.edits_sent += 1
+        planned.seq = next(self._seq)
         planned.sent_version = self.document.version
-        planned.sent_at = asyncio.get_running_loop().time()
+        if isinstance(planned.owner, Replacement):
+            planned.owner.stage = Stage.SENT
+        self._log.append(planned)
+        if self._ahead is not None:
+            self._replay(self._ahead, planned)
         self._sync.clear()
         answer = asyncio.ensure_future(self._send_edit(self._params(planned)))
         answer.add_done_callback(functools.partial(self._answered, planned))
-        self._watch(planned)
-
-    def _watch(self, planned: Planned) -> None:
-        """Take the edit as lost once it is overdue: unanswered for ANSWER_SECONDS, or
-        answered and then followed by no sync for QUIET_SECONDS."""
-        if planned.outcome is not None:
-            return
         loop = asyncio.get_running_loop()
-        if planned.answer is None:
-            deadline = planned.sent_at + ANSWER_SECONDS
-        else:
-            deadline = max(self._last_sync, planned.answered_at) + QUIET_SECONDS
-        if loop.time() >= deadline:
-            log.warning("edit %s never showed up in the document", planned.owner)
-            self._settle(planned, Outcome.REJECTED, ghost=True)
-            return
-        planned.watchdog = loop.call_at(deadline, self._watch, planned)
+        planned.watchdog = loop.call_later(self.edit_timeout, self._overdue, planned)
 
-    async def _settled(self, planned: Planned) -> None:
-        """Until the edit in flight is settled, or taken as lost."""
-        try:
-            await planned.settled.wait()
-        finally:
-            self._inflight = None
-            self._update_all_idle()
+    def _overdue(self, planned: Planned) -> None:
+        if planned.answer is None and self.failure is None:
+            self._give_up(
+                f"The editor has not answered an edit to {self.document.uri} for "
+                f"{self.edit_timeout:g} s (geminiLsp.editTimeoutSeconds) — is it waiting "
+                "for a dialog, or hung?",
+                stuck=True,
+            )
 
     def _params(self, planned: Planned) -> types.ApplyWorkspaceEditParams:
         uri = self.document.uri
         text_edit = types.TextEdit(planned.raw, planned.text)
         if planned.versioned:
             identifier = types.OptionalVersionedTextDocumentIdentifier(
-                uri=uri, version=self.document.version
+                uri=uri, version=planned.version
             )
             edit = types.WorkspaceEdit(
                 document_changes=[types.TextDocumentEdit(identifier, [text_edit])]
@@ -385,110 +592,190 @@ class EditPump:
         if future.cancelled():
             pass
         elif (error := future.exception()) is not None:
-            log.warning("the client failed an edit: %s", error)
+            log.info("the client failed an edit: %s", error)
         else:
             applied = future.result().applied
         # This runs a little after the answer arrived, so a sync counted here may have come
         # after it: that only makes the wait for the sync that shows the edit longer.
         planned.answer = applied
         planned.answer_sync = self._syncs
-        planned.answered_at = asyncio.get_running_loop().time()
-        if not applied:
-            maybe_applied = not planned.versioned and len(planned.text) >= GHOST_MIN_CHARS
-            self._settle(planned, Outcome.REJECTED, ghost=maybe_applied)
-        # Applied: it settles when the synced document shows it.
-
-    def _settle(self, planned: Planned, outcome: Outcome, ghost: bool = False) -> None:
-        if planned.outcome is not None:
-            return
-        planned.outcome = outcome
-        planned.settled.set()
         if planned.watchdog is not None:
             planned.watchdog.cancel()
-        if outcome is Outcome.APPLIED:
-            return
-        if ghost:
-            self._ghosts.append(planned)
+        if self._inflight is planned:
+            self._inflight = None
+        if self._stuck:  # the client answers again
+            self._stuck = False
+            self.failure = None
+        if planned.state is State.OUT:
+            if applied:
+                self._refused_since = None
+                self._count(planned)
+                owner = planned.owner
+                if isinstance(owner, Replacement) and owner.stage is Stage.SENT:
+                    owner.stage = Stage.APPLIED
+                    owner.settle(True)
+            else:
+                self._refuse(planned)
+        elif planned.state is State.ORPHAN and not applied:
+            self._settle_entry(planned)
+        planned.answered.set()
+        self._update_all_idle()
+        if self._task is None:
+            self._kick()
+
+    def _refuse(self, planned: Planned) -> None:
+        planned.state = State.REFUSED
+        if planned.versioned or len(planned.text) < GHOST_MIN_CHARS:
+            self._settle_entry(planned)
+        self._ahead = None
         owner = planned.owner
-        if isinstance(owner, Writer) and not owner.closed:
-            owner.pending = planned.text + owner.pending
-        # A rejected replacement stays queued and is planned again on the new text.
+        if isinstance(owner, Writer):
+            if not owner.closed:
+                owner.pending = planned.text + owner.pending
+        elif owner.stage is Stage.SENT:
+            owner.stage = Stage.QUEUED  # planned again on the new text
+        if self._refused_since is None:
+            self._refused_since = asyncio.get_running_loop().time()
+
+    def _count(self, planned: Planned) -> None:
+        if not planned.counted and isinstance(planned.owner, Writer):
+            planned.counted = True
+            planned.owner.placed += planned.text
+
+    def _lose(self, planned: Planned, may_land: bool = False) -> None:
+        """`planned` never applied, or applied off its anchor: its text goes again, and so
+        does that of its writer's later edits, which must then not stay where they land.
+        With `may_land` it is not certain yet: if it turns up, it is undone there."""
+        owner = planned.owner
+        later = [
+            e
+            for e in self._log
+            if e.owner is owner and e.state is State.OUT and e.seq > planned.seq
+        ]
+        if may_land:
+            planned.state = State.ORPHAN
+        else:
+            planned.state = State.LOST
+            self._settle_entry(planned)
+        self._ahead = None
+        if isinstance(owner, Writer):
+            chain = [planned, *later]
+            counted = sum(len(e.text) for e in chain if e.counted)
+            owner.placed = owner.placed[: len(owner.placed) - counted]
+            for entry in chain:
+                entry.counted = False
+            for entry in later:
+                entry.state = State.ORPHAN
+            if not owner.closed:
+                owner.pending = "".join(e.text for e in chain) + owner.pending
+                owner.idle.clear()
+        elif owner.stage in (Stage.SENT, Stage.APPLIED):
+            owner.stage = Stage.QUEUED
+        self._kick()
+
+    def _settle_entry(self, planned: Planned) -> None:
+        if planned in self._log:
+            self._log.remove(planned)
+        if planned.watchdog is not None:
+            planned.watchdog.cancel()
 
     # -- what the client syncs back --------------------------------------------------------
 
     def _synced(self) -> None:
         self._syncs += 1
         self._last_sync = asyncio.get_running_loop().time()
-        planned = self._inflight
-        if (
-            planned is not None
-            and planned.outcome is None
-            and planned.answer
-            and planned.answer_sync < self._syncs
-        ):
-            # Sent after the client applied the edit, this sync would have shown it.
-            log.info("edit %s was answered applied but never applied", planned.owner)
-            self._settle(planned, Outcome.REJECTED)
-        for ghost in list(self._ghosts):
-            if ghost.answer is not None and ghost.answer_sync < self._syncs:
-                self._ghosts.remove(ghost)  # past the last sync that could show it
+        self._unversioned = False
+        for entry in list(self._log):
+            if entry.answer is None or entry.answer_sync >= self._syncs:
+                continue  # this sync may have been sent before the client had it
+            if entry.state is State.OUT and entry.answer:
+                log.info("edit %s was answered applied but never applied", entry.seq)
+                self._lose(entry)
+            else:
+                self._settle_entry(entry)  # past the last sync that could show it
+        self._ahead = None
         self._sync.set()
+        self._update_all_idle()
+        self._kick()
 
     def _observe(self, change: Change) -> None:
-        planned = self._inflight
-        if planned is not None and planned.outcome is None:
-            if self._landed(planned, change):
-                return
-            if planned.versioned:
-                # A versioned edit applies on its version or not at all: the first change
-                # after it was sent is either that edit or proof that it never applied.
-                self._settle(planned, Outcome.REJECTED)
-        for ghost in list(self._ghosts):
-            if self._landed(ghost, change):
-                return
-        self._map_all(change)
+        self._ahead = None
+        # An edit the client said it applied is likelier than one it refused or one whose
+        # text already went again: they are tried first.
+        order = sorted(range(len(self._log)), key=lambda i: self._log[i].state is not State.OUT)
+        for index in order:
+            entry = self._log[index]
+            landed = self._landed(entry, change)
+            if landed is None:
+                continue
+            # Edits apply in the order they were sent: the ones before it never will.
+            for earlier in self._log[:index]:
+                if earlier.state is State.OUT:
+                    self._lose(earlier)
+                else:
+                    self._settle_entry(earlier)
+            self._arrive(entry, landed)
+            return
+        for entry in self._log:
+            if entry.state is State.OUT and entry.versioned and not entry.doomed:
+                # It could apply only on the version it named, which this change ended.
+                entry.doomed = True
+                if entry.answer is not False:
+                    # Its text goes again now: the answer, whatever it says, changes nothing.
+                    # (A guessed version may have met the user's own change: if the edit
+                    # turns up all the same, it is undone.)
+                    self._lose(entry, may_land=True)
+                    if self._inflight is entry:
+                        self._inflight = None
+                        entry.answered.set()
+        self._here.foreign(change)
 
-    def _landed(self, planned: Planned, change: Change) -> bool:
-        """If `change` is `planned` arriving, account for it and say so."""
+    def _landed(self, planned: Planned, change: Change) -> Change | None:
+        """`planned` as the change it makes to the synced document, if `change` is it."""
         buffer = self.document.buffer
         raw = Change(buffer.loc(planned.raw.start), buffer.loc(planned.raw.end), planned.text)
         ours = joined(buffer, raw)
-        if not same_effect(buffer, ours, change):
-            return False
-        owner = planned.owner
-        lost = planned.outcome is Outcome.REJECTED
-        if lost:
-            self._ghosts.remove(planned)
-        # A lost writer edit's text was queued again, a finished replacement was redone:
-        # such a copy is a duplicate wherever it landed.
-        duplicate = (lost and isinstance(owner, Writer)) or (
-            isinstance(owner, Replacement) and owner.done.done()
-        )
-        if not duplicate and (raw.start, raw.end) == _anchor(owner):
-            self._accept(owner, ours, planned.text)
-        else:
-            log.info("edit landed off its anchor at %s, repairing", ours.start)
-            if not lost and isinstance(owner, Writer) and not owner.closed:
-                owner.pending = planned.text + owner.pending
-            self._undo(ours, owner.label)
-        if not lost:
-            self._settle(planned, Outcome.APPLIED)
-        return True
+        return ours if same_effect(buffer, ours, change) else None
 
-    def _accept(self, owner: Owner, ours: Change, text: str) -> None:
-        self._map_all(ours, skip=owner.region)
-        if isinstance(owner, Writer):
-            owner.region.end = ours.new_end
-            owner.placed += text
-            return
-        start = owner.region.start
-        owner.region.end = ours.new_end
-        for edge in owner.displaced:
-            if edge.region in self.regions:
-                loc = end_of_insert(start, owner.text[: edge.offset])
-                setattr(edge.region, edge.edge, loc)
-        self._replacements.remove(owner)
-        owner.settle(True)
+    def _arrive(self, planned: Planned, ours: Change) -> None:
+        buffer = self.document.buffer
+        raw_at = (buffer.loc(planned.raw.start), buffer.loc(planned.raw.end))
+        owner = planned.owner
+        at_anchor = raw_at == self._here.anchor(owner)
+        if planned.state is State.OUT:
+            if at_anchor:  # a client that ignored a stale version applied it all the same
+                planned.state = State.CONFIRMED
+                self._settle_entry(planned)
+                self._count(planned)
+                self._accept(owner, ours)
+                return
+            log.info("edit landed off its anchor at %s, repairing", ours.start)
+            self._lose(planned)
+        else:
+            self._settle_entry(planned)
+            if isinstance(owner, Replacement) and owner.stage is Stage.QUEUED and at_anchor:
+                self._accept(owner, ours)  # refused, yet applied: it is done
+                return
+        self._undo(ours, owner.label)
+
+    def _accept(self, owner: Owner, ours: Change) -> None:
+        self._here.place(owner, ours)
+        if isinstance(owner, Replacement):
+            owner.stage = Stage.CONFIRMED
+            owner.settle(True)
+            self._disown(owner)
+
+    def _own(self, replacement: Replacement) -> None:
+        self.track(replacement.region)
+        self._owned.add(replacement.region)
+
+    def _disown(self, replacement: Replacement) -> None:
+        if replacement in self._replacements:
+            self._replacements.remove(replacement)
+        if replacement.region in self._owned:
+            self._owned.discard(replacement.region)
+            self.untrack(replacement.region)
+        self._update_all_idle()
 
     def _undo(self, landed: Change, label: str) -> None:
         """Queue the repair of a stray change: put back what it replaced.
@@ -502,12 +789,12 @@ class EditPump:
         # repair puts each back where it was in that text. (A stray insertion needs none:
         # removing it maps every anchor back by itself.)
         displaced = [
-            Displaced(region, edge, len(buffer.slice(landed.start, loc)))
-            for region in self.regions
+            Displaced(key, edge, len(buffer.slice(landed.start, loc)))
+            for key, region in self._here.regions.items()
             for edge, loc in (("start", region.start), ("end", region.end))
             if landed.start < landed.end and landed.start <= loc <= landed.end
         ]
-        self._map_all(landed)
+        self._here.foreign(landed)
         if landed.text:
             region = Region(landed.start, landed.new_end)
             self._queue_repair(Replacement(region, replaced, label, landed.text, displaced))
@@ -537,21 +824,17 @@ class EditPump:
         return min(starts) if starts else max(ends) if ends else length
 
     def _queue_repair(self, repair: Replacement) -> None:
-        self.track(repair.region)
-        region = repair.region
-
-        def finished(_: asyncio.Future[bool]) -> None:
-            self.untrack(region)
-            self._update_all_idle()
-
-        repair.done.add_done_callback(finished)
+        self._own(repair)
         self._replacements.appendleft(repair)
+        for writer in self._writers:
+            writer.idle.clear()
         self._kick()
 
     def _salvage(self, repair: Replacement, actual: str) -> None:
-        """The user changed stray text: repair what is still ours either side of the change.
+        """The user changed the text a repair or removal expected: do it to what is still
+        as expected either side of the change.
 
-        What they typed or removed stays as they left it; if nothing of the stray text is
+        What they typed or removed stays as they left it; if nothing of the expected text is
         left at either edge, it is theirs now.
         """
         expected, start = repair.expected or "", repair.region.start
@@ -567,27 +850,34 @@ class EditPump:
         if pieces:
             # What the stray edit replaced goes back at its first piece.
             pieces[-1].text, pieces[-1].displaced = repair.text, repair.displaced
-        repair.settle(False)
+        repair.stage = Stage.DROPPED
+        self._disown(repair)
         for piece in pieces:
-            self._queue_repair(piece)
-
-    def _map_all(self, change: Change, skip: Region | None = None) -> None:
-        for region in self.regions:
-            if region is not skip:
-                region.map(change)
+            self._own(piece)
+            self._replacements.appendleft(piece)
+        # The original's caller learns the outcome from the pieces.
+        if pieces:
+            results = asyncio.gather(*(piece.done for piece in pieces))
+            results.add_done_callback(
+                lambda done: repair.settle(not done.cancelled() and all(done.result()))
+            )
+        else:
+            repair.settle(False)
 
     def _update_idle(self, writer: Writer) -> None:
-        repairing = any(r.expected is not None for r in self._replacements)
-        if not writer.pending and not self.inflight_for(writer) and not repairing:
+        if self.failure is not None:
             writer.idle.set()
+            return
+        repairing = any(
+            r.expected is not None and r.stage in (Stage.QUEUED, Stage.SENT)
+            for r in self._replacements
+        )
+        inflight = self._inflight is not None and self._inflight.owner is writer
+        if not writer.pending and not inflight and not repairing:
+            writer.idle.set()
+        else:
+            writer.idle.clear()
 
     def _update_all_idle(self) -> None:
         for writer in self._writers:
             self._update_idle(writer)
-
-
-def _anchor(owner: Owner) -> tuple[Loc, Loc]:
-    """Where the owner's next edit belongs: the end of a writer, the whole of a replacement."""
-    if isinstance(owner, Writer):
-        return owner.region.end, owner.region.end
-    return owner.region.start, owner.region.end

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import enum
 import logging
 import time
@@ -41,6 +42,9 @@ class Stop(enum.Enum):
     CLOSED = "closed"  # the document was closed
     DISCONNECTED = "disconnected"  # the client went away, or the session ended
 
+
+# A stop waits this long for the editor to answer the edit in flight.
+WIND_DOWN_SECONDS = 0.05
 
 # A stop that is a failure for the user, and what they are told.
 STOP_FAILURES = {
@@ -136,12 +140,11 @@ class Generation:
             self.task.cancel()
 
     def result(self) -> dict[str, Any]:
-        buffer = self.document.buffer
         region = self.writer.region
         return {
             "id": self.id,
             "status": self.status.value,
-            "range": _range_json(buffer.range(region.start, region.end)),
+            "range": _range_json(self.pump.where(region)),
             "text": self.writer.placed,
             "model": self.call.model,
             "usage": {
@@ -175,9 +178,12 @@ class Generation:
             self.progress.begin("Gemini", f"{self.call.model}: waiting for the first token")
             await limiter.acquire(self._waiting)
             try:
-                await self._generate(backend)
+                finish_reason = await self._stream(backend)
             finally:
+                # The slot is for talking to Gemini: edits a slow editor has yet to take
+                # must not hold up other generations.
                 limiter.release()
+            await self._complete(finish_reason)
         except asyncio.CancelledError:
             failure = STOP_FAILURES.get(self.stop_reason) if self.stop_reason else None
             if failure is None:
@@ -228,7 +234,8 @@ class Generation:
     async def _retrying(self, delay: float, reason: str) -> None:
         self.progress.report(f"{reason}: retrying in {delay:.1f} s", force=True)
 
-    async def _generate(self, backend: GeminiBackend) -> None:
+    async def _stream(self, backend: GeminiBackend) -> str | None:
+        """Feed the model's answer to the pump; its finish reason."""
         finish_reason = None
         await load_sdk()
         async with backend.stream(self.call, self._retrying) as stream:
@@ -245,6 +252,9 @@ class Generation:
                     finish_reason = piece.finish_reason or finish_reason
                 if self.writer.placed and self.progress.due():
                     self.progress.report(self._progress_message())
+        return finish_reason
+
+    async def _complete(self, finish_reason: str | None) -> None:
         if finish_reason is not None and (
             finish_reason in BLOCKED_REASONS or finish_reason.startswith("BLOCKED")
         ):
@@ -294,17 +304,22 @@ class Generation:
         self.pump.close_writer(self.writer)
         closed = self.document.closed or self.stop_reason in STOP_FAILURES
         if not closed:
-            await self.writer.idle.wait()
+            # The edit in flight is answered first, unless the editor has stopped answering:
+            # a stop answers promptly whatever the editor does.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self.writer.idle.wait()), WIND_DOWN_SECONDS)
             # A rewrite restores the original untouched; a cancelled insert follows onCancel.
             discard = (
                 discard
                 or self.kind is not Kind.GENERATE
                 or (status is Status.CANCELLED and self.settings.on_cancel == "discard")
             )
-            region = self.writer.region
-            if discard and not region.is_empty():
-                await self.pump.replace(region, "", self.label)
-                self.writer.placed = ""
+            if discard and self.writer.placed:
+                if self.writer.idle.is_set():
+                    await self.pump.remove_generated(self.writer, "", self.label)
+                    self.writer.placed = ""
+                else:
+                    log.warning("generation %s: the editor is not answering, text kept", self.id)
         if self.original is not None:
             self.pump.untrack(self.original)
         self.status = status

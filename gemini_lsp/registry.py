@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +13,7 @@ import attrs
 from lsprotocol import types
 
 from .anchor import Region
-from .attachments import IGNORE_FILE, is_private, load, locate, path_of
+from .attachments import Attachment, locate, path_of, with_files
 from .backend import GeminiBackend, ModelCall
 from .config import Settings
 from .documents import Document
@@ -23,7 +23,7 @@ from .layout import insertion_layout
 from .postprocess import insertion_pipeline
 from .progress import CreateToken, Notify, Progress
 from .prompts import build_prompt, context_from_lines, refinement
-from .text import Loc
+from .text import Loc, end_of_insert
 
 log = logging.getLogger(__name__)
 
@@ -77,20 +77,16 @@ class GenerationRegistry:
         target: Target,
         instruction: str,
         model: str | None,
-        attachments: list[str],
+        files: Sequence[Attachment],
         token: types.ProgressToken | None,
     ) -> Generation:
-        """Start a generation; RegistryError or AttachmentError when it cannot start."""
+        """Start a generation; RegistryError when it cannot start. The caller has checked
+        that the document may be sent and read its attachments, off the event loop
+        (`attachments.check_document`, `attachments.load_async`)."""
         settings = self._settings()
         document = target.document
         folders = self._folders()
         path = path_of(document.uri)
-        if path is not None and is_private(path, folders):
-            raise RegistryError(
-                f"{path.name} is excluded by {IGNORE_FILE} (or is a .env file): its content "
-                "is never sent to Gemini"
-            )
-        files = load(attachments, folders)
         context = context_from_lines(
             document.buffer.lines,
             target.start,
@@ -103,15 +99,22 @@ class GenerationRegistry:
         text = prompt.text
         if files:
             text += "\n\nAttached files, in order: " + ", ".join(f.relative for f in files)
-        turn = {"role": "user", "parts": [{"text": text}, *(file.part() for file in files)]}
+        # The backend makes parts of the files as it sends them: their bytes are dropped
+        # when the generation ends.
+        turn = {"role": "user", "parts": [{"text": text}, *files]}
         call = ModelCall(model or settings.model, [turn], prompt.system_instruction, settings)
         kind = Kind.GENERATE if target.start == target.end else Kind.EDIT
         original_text = document.buffer.slice(target.start, target.end)
         return self._start(kind, target, call, original_text, token)
 
     def refine(
-        self, generation_id: str, instruction: str, token: types.ProgressToken | None
+        self,
+        generation_id: str,
+        instruction: str,
+        token: types.ProgressToken | None,
+        files: Sequence[Attachment] = (),
     ) -> Generation:
+        """Continue a generation's conversation; `files`: its attachments, read again."""
         previous = self._generations.get(generation_id)
         if previous is None:
             raise RegistryError(f"No generation {generation_id!r} — it may have been forgotten")
@@ -123,7 +126,7 @@ class GenerationRegistry:
         if previous.document.closed:
             raise RegistryError(f"The document of generation {generation_id} is closed")
         turns = [
-            *previous.call.contents,
+            *with_files(previous.call.contents, files),
             {"role": "model", "parts": [{"text": previous.raw_text}]},
             {"role": "user", "parts": [{"text": refinement(instruction)}]},
         ]
@@ -148,6 +151,7 @@ class GenerationRegistry:
         self._limiter.limit = settings.max_concurrent
         document = target.document
         pump = self._pump_for(document)
+        pump.edit_timeout = settings.edit_timeout_seconds
         generation_id = f"g{next(self._ids)}"
         writer = Writer(Region(target.start, target.start), f"Gemini generation {generation_id}")
         pump.add_writer(writer)
@@ -239,20 +243,24 @@ class GenerationRegistry:
         if generation.status is Status.RUNNING:
             generation.stop(Stop.CANCELLED)
             await asyncio.shield(generation.outcome)
-        region = generation.writer.region
-        if generation.writer.placed == "" and generation.kind is Kind.GENERATE:
+        writer = generation.writer
+        if writer.placed == "" and generation.kind is Kind.GENERATE:
             raise RegistryError(f"Generation {generation.id} left nothing to revert")
         if generation.status is not Status.COMPLETED and generation.kind is not Kind.GENERATE:
             raise RegistryError(f"Generation {generation.id} already left the text as it was")
         # Its own label: editors group a generation's edits into one undo step by label, and
-        # the revert must be a step of its own.
-        applied = await generation.pump.replace(
-            region, generation.original_text, f"Gemini revert {generation.id}"
+        # the revert must be a step of its own. What the user typed inside stays.
+        applied = await generation.pump.remove_generated(
+            writer, generation.original_text, f"Gemini revert {generation.id}"
         )
         if not applied:
             raise RegistryError(f"The editor did not accept the revert of {generation.id}")
-        buffer = generation.document.buffer
-        reverted = buffer.range(region.start, region.end)
+        start = generation.pump.where(writer.region).start
+        reverted = types.Range(start, start)
+        if generation.original_text:
+            buffer = generation.document.buffer
+            end = end_of_insert(buffer.loc(start), generation.original_text)
+            reverted = types.Range(start, buffer.position(buffer.clamp(end)))
         self._forget(generation)
         return {
             "id": generation.id,
@@ -280,7 +288,7 @@ class GenerationRegistry:
 
     def _forget(self, generation: Generation) -> None:
         self._generations.pop(generation.id, None)
-        generation.pump.untrack(generation.writer.region)
+        generation.pump.forget(generation.writer)
 
     def _trim_history(self, document: Document) -> None:
         finished = [

@@ -178,6 +178,13 @@ class TextBuffer:
             lines.pop()  # the window ends with a terminator: its "" is the next line's start
         self.lines[first : last + 1] = lines
 
+    def copy(self) -> TextBuffer:
+        twin = TextBuffer.__new__(TextBuffer)
+        twin.lines = list(self.lines)
+        twin.encoding = self.encoding
+        twin._eol = self._eol
+        return twin
+
     def replace_all(self, text: str) -> None:
         self.lines = split_lines(text)
 

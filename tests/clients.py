@@ -13,7 +13,7 @@ import asyncio
 import os
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
@@ -79,12 +79,19 @@ class Style:
     name: str
     editor: str  # pytest-lsp's recorded capabilities
     document_changes: bool | None = None  # overrides the recorded capability
-    stale_versioned: str = "reject"  # "skip": skipped but answered applied:true (Neovim)
+    # A stale versioned edit: "reject" (applied:false, VS Code), "skip" (skipped but answered
+    # applied:true, Neovim) or "error" (a JSON-RPC error, Eglot).
+    stale_versioned: str = "reject"
     check_version_zero: bool = True  # Neovim applies a version-0 edit unchecked
     race_seconds: float = 0.0  # an unversioned edit this soon after typing is refused (VS Code)
     debounce_seconds: float = 0.0  # didChange delayed, the timer restarted by every change
     full_sync: bool = False  # the whole text in each didChange
     first_version: int = 0
+    # No didChange while a request the user made is pending: Eglot runs commands as
+    # blocking requests and syncs only when Emacs is idle.
+    quiet_while_requesting: bool = False
+    # Held changes go out before a request (Neovim, VS Code); Eglot sends them only when idle.
+    flush_before_request: bool = True
 
 
 VSCODE = Style("vscode", "visual-studio-code", race_seconds=0.02, first_version=1)
@@ -94,7 +101,39 @@ NEOVIM = Style(
 )
 NEOVIM_VERSIONED = attrs.evolve(NEOVIM, name="neovim-versioned", document_changes=True)
 FULL_SYNC = Style("full-sync", "neovim", full_sync=True)
-STYLES = {s.name: s for s in (VSCODE, VSCODE_UNVERSIONED, NEOVIM, NEOVIM_VERSIONED, FULL_SYNC)}
+# Emacs + Eglot: versioned edits (UTF-16: Eglot 1.9 names no encoding), a stale one answered
+# with an error, changes sent after 0.5 s of idle time and never during a blocking command.
+EGLOT = Style(
+    "eglot",
+    "visual-studio-code",
+    stale_versioned="error",
+    debounce_seconds=0.5,
+    quiet_while_requesting=True,
+    flush_before_request=False,
+)
+# A client that holds every change until the request has been answered.
+SYNC_AFTER_ANSWER = Style(
+    "sync-after-answer", "neovim", quiet_while_requesting=True, flush_before_request=False
+)
+# Versioned edits, and many changes at a time in one didChange after a 150 ms debounce.
+BATCHING = Style("batching", "visual-studio-code", race_seconds=0.02, debounce_seconds=0.15)
+STYLES = {
+    s.name: s
+    for s in (
+        VSCODE,
+        VSCODE_UNVERSIONED,
+        NEOVIM,
+        NEOVIM_VERSIONED,
+        FULL_SYNC,
+        EGLOT,
+        SYNC_AFTER_ANSWER,
+        BATCHING,
+    )
+}
+
+
+class StaleEditError(Exception):
+    """What an Eglot-like editor answers a stale versioned edit with."""
 
 
 class ClientDocument:
@@ -236,9 +275,18 @@ class Editor:
         self.skipped = 0  # stale versioned edits skipped and answered applied:true
         self.on_edit: list[Callable[[AppliedEdit], None]] = []
         self.manual_flush = False  # a debouncing editor holds changes until `flush()`
+        self.requesting = 0  # requests pending that hold back a quiet-while-requesting sync
+        # Decides, edit by edit, whether the editor drops it yet answers applied:true.
+        self.drops: Callable[[], bool] | None = None
+        self.dropped = 0
+        # An edit was dropped or skipped and no didChange has gone since: only the next one
+        # can show the server that it is missing.
+        self.owes_sync = False
         self._pending: dict[str, list[types.TextDocumentContentChangeEvent]] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._typed_at: dict[str, float] = {}
+        self.last_sync = 0.0  # when the last didChange went out
+        self._typed_unsynced: set[str] = set()  # documents with typing not yet synced
 
     # -- what the transport does ---------------------------------------------------------
 
@@ -277,6 +325,7 @@ class Editor:
                 if span is not None and span[0] < offset < span[1]:
                     document.typed_inside.add(origin)
         self._typed_at[document.uri] = asyncio.get_running_loop().time()
+        self._typed_unsynced.add(document.uri)
         change = document.replace(offset, offset + delete, text)
         self._changed(document, [change])
 
@@ -295,29 +344,66 @@ class Editor:
         """Whether some change has not been synced yet."""
         return any(self._pending.values())
 
+    @property
+    def typing_unsynced(self) -> bool:
+        """Whether the user typed something not synced yet."""
+        return bool(self._typed_unsynced)
+
+    @property
+    def held_back(self) -> bool:
+        """Whether syncing waits for a pending request to be answered."""
+        return self.style.quiet_while_requesting and self.requesting > 0
+
+    def request_answered(self) -> None:
+        """A request the user made has been answered: a held-back sync may go."""
+        self.requesting -= 1
+        if self.held_back:
+            return
+        if not self.style.debounce_seconds or self.manual_flush:
+            self.flush()
+            return
+        loop = asyncio.get_running_loop()
+        for uri in list(self._pending):
+            timer = self._timers.pop(uri, None)
+            if timer is not None:
+                timer.cancel()
+            document = self.documents.get(uri)
+            if document is not None:
+                self._timers[uri] = loop.call_later(
+                    self.style.debounce_seconds, self._idle, document
+                )
+
     # -- syncing -------------------------------------------------------------------------
 
     def _changed(
         self, document: ClientDocument, changes: list[types.TextDocumentContentChangeEvent]
     ) -> None:
         delay = self.style.debounce_seconds
-        if not delay:
+        if not delay and not self.held_back:
             self._send_changes(document, changes)
             return
         self._pending.setdefault(document.uri, []).extend(changes)
-        if self.manual_flush:
+        if self.manual_flush or self.held_back:
             return
         timer = self._timers.pop(document.uri, None)
         if timer is not None:
             timer.cancel()
         loop = asyncio.get_running_loop()
-        self._timers[document.uri] = loop.call_later(delay, self.flush, document)
+        self._timers[document.uri] = loop.call_later(delay, self._idle, document)
+
+    def _idle(self, document: ClientDocument) -> None:
+        self._timers.pop(document.uri, None)
+        if not self.held_back:
+            self.flush(document)
 
     def _send_changes(
         self, document: ClientDocument, changes: list[types.TextDocumentContentChangeEvent]
     ) -> None:
         if self.style.full_sync:
             changes = [types.TextDocumentContentChangeWholeDocument(text=document.text)]
+        self.last_sync = asyncio.get_running_loop().time()
+        self.owes_sync = False
+        self._typed_unsynced.discard(document.uri)
         self._send_change(
             types.DidChangeTextDocumentParams(
                 types.VersionedTextDocumentIdentifier(uri=document.uri, version=document.version),
@@ -340,7 +426,7 @@ class Editor:
             return "reject" if racing else "apply"
         if version == document.version or (version == 0 and not style.check_version_zero):
             return "apply"
-        return "skip" if style.stale_versioned == "skip" else "reject"
+        return {"skip": "skip", "error": "error"}.get(style.stale_versioned, "reject")
 
     def apply_edit(self, params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
         edit = params.edit
@@ -357,6 +443,9 @@ class Editor:
         for uri, edits in (edit.changes or {}).items():
             groups.append((uri, None, list(edits)))
         verdicts = [self._verdict(uri, version) for uri, version, _ in groups]
+        if "error" in verdicts:
+            self.rejected += 1
+            raise StaleEditError("The edit is for a version the buffer no longer has")
         if "reject" in verdicts:
             self.rejected += 1
             return types.ApplyWorkspaceEditResult(applied=False, failure_reason="stale")
@@ -368,9 +457,12 @@ class Editor:
         )
         found = _GENERATION_LABEL.search(params.label or "")
         origin = generation_origin(found.group(1)) if found else SERVER
+        dropped = self.drops is not None and self.drops()
         for (uri, _, edits), verdict in zip(groups, verdicts, strict=True):
-            if verdict == "skip":
-                self.skipped += 1
+            if verdict == "skip" or dropped:
+                self.skipped += verdict == "skip"
+                self.dropped += dropped
+                self.owes_sync = True
                 continue
             document = self.documents[uri]
             spans = [
@@ -394,11 +486,29 @@ class EditorClient(Editor):
     def __init__(self, lsp: LanguageClient, encoding: str, style: Style | None = None) -> None:
         super().__init__(encoding, style)
         self.lsp = lsp
+        self.unanswered: set[str] = set()  # documents whose edits this editor never answers
+        self._answering = asyncio.Event()
 
-        def apply_edit(params: types.ApplyWorkspaceEditParams) -> types.ApplyWorkspaceEditResult:
+        # A generator, so that pygls can leave an edit unanswered: it answers once the
+        # generator returns, and a handler it yields to that never returns holds the answer.
+        def apply_edit(
+            params: types.ApplyWorkspaceEditParams,
+        ) -> Generator[Any, Any, types.ApplyWorkspaceEditResult]:
+            uris = set(params.edit.changes or {}) | {
+                change.text_document.uri
+                for change in params.edit.document_changes or []
+                if isinstance(change, types.TextDocumentEdit)
+            }
+            if uris & self.unanswered:
+                yield self._answering.wait, (), {}
             return self.apply_edit(params)
 
         lsp.feature(types.WORKSPACE_APPLY_EDIT)(apply_edit)
+
+    def answer_again(self) -> None:
+        """Answer the edits held unanswered (applying them), and any later ones."""
+        self.unanswered.clear()
+        self._answering.set()
 
     def _send_open(self, item: types.TextDocumentItem) -> None:
         self.lsp.text_document_did_open(types.DidOpenTextDocumentParams(item))
@@ -412,11 +522,12 @@ class EditorClient(Editor):
         )
 
     async def quiet(self, seconds: float = 0.1, timeout: float = 20.0) -> None:
-        """Until nothing is held and no edit has arrived for `seconds`."""
+        """Until nothing is held and neither an edit nor a sync has gone by for `seconds`:
+        a sync that comes late may show the server an edit to repair."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            last = self.applied[-1].time if self.applied else 0.0
+            last = max(self.applied[-1].time if self.applied else 0.0, self.last_sync)
             if not self.holding and loop.time() - last >= seconds:
                 return
             if loop.time() > deadline:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -13,9 +13,21 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from .. import arguments
 from ..arguments import CancelArgs, EditArgs, GenerateArgs, RefineArgs, RevertArgs
-from ..attachments import AttachmentError
+from ..attachments import (
+    Attachment,
+    AttachmentError,
+    BusyError,
+    PrivateDocumentError,
+    UriError,
+    attached_uris,
+    check_document,
+    load_async,
+    release,
+    reload_async,
+)
 from ..backend import GenerationFailedError
 from ..documents import Document
+from ..edits import REFINE_WAIT_SECONDS
 from ..generation import Generation
 from ..registry import RegistryError, Target
 
@@ -59,17 +71,60 @@ def setup(server: GeminiLanguageServer) -> None:
         await generation.progress.delivered()
         return generation.result()
 
-    def start(command: str, begin: Callable[[], Generation]) -> Generation:
+    def start(
+        command: str, begin: Callable[[], Generation], files: Sequence[Attachment] = ()
+    ) -> Generation:
+        """Start a generation; the attachments it read are held until it ends."""
         try:
-            return begin()
+            generation = begin()
+        except BaseException as error:
+            release(files)
+            if isinstance(error, RegistryError):
+                server.show(f"Gemini: {error}")
+                raise RequestFailedError(f"{command}: {error}") from None
+            if isinstance(error, GenerationFailedError):
+                server.show(str(error))
+                raise RequestFailedError(str(error)) from None
+            raise
+        if files:
+            generation.outcome.add_done_callback(lambda _: release(files))
+        return generation
+
+    def warner() -> Callable[[str], None]:
+        """Tells the user about an ignore file that could not be read as it is (once each);
+        callable from the worker threads that read files."""
+        loop = asyncio.get_running_loop()
+
+        def warn(message: str) -> None:
+            log.warning("%s", message)
+            if message not in warned and len(warned) < 1000:
+                warned.add(message)
+                loop.call_soon_threadsafe(server.show, message, types.MessageType.Warning)
+
+        return warn
+
+    warned: set[str] = set()
+
+    async def files_for(command: str, uri: str, attachments: Sequence[str]) -> list[Attachment]:
+        """Check that the document may be sent and read its attachments, off the event loop:
+        InvalidParams for a URI or an attachment that cannot be used, RequestFailed for a
+        document that must not be sent."""
+        folders = server.folders()
+        warn = warner()
+        try:
+            await check_document(uri, folders, warn)
+            return await load_async(attachments, folders, warn)
+        except UriError as error:
+            raise JsonRpcInvalidParams(f"{command}: textDocument.uri {error}") from None
         except AttachmentError as error:
             raise JsonRpcInvalidParams(f"{command}: {error}") from None
-        except RegistryError as error:
+        except PrivateDocumentError as error:
+            message = f"Gemini: {error}: its content is never sent to Gemini"
+            server.show(message)
+            raise RequestFailedError(f"{command}: {message}") from None
+        except BusyError as error:
             server.show(f"Gemini: {error}")
             raise RequestFailedError(f"{command}: {error}") from None
-        except GenerationFailedError as error:
-            server.show(str(error))
-            raise RequestFailedError(str(error)) from None
 
     async def write(
         params: types.ExecuteCommandParams,
@@ -78,9 +133,16 @@ def setup(server: GeminiLanguageServer) -> None:
         field: str,
     ) -> dict[str, Any]:
         """Run a generation into `span` of the argument's document (empty: an insertion)."""
-        doc = document(params.command, args.text_document.uri)
+        document(params.command, args.text_document.uri)
+        files = await files_for(params.command, args.text_document.uri, args.attachments)
+        try:
+            doc = document(params.command, args.text_document.uri)  # still open?
+        except JsonRpcInvalidParams:
+            release(files)
+            raise
         lines = len(doc.buffer.lines)
         if span.start.line >= lines:
+            release(files)
             raise JsonRpcInvalidParams(
                 f"{params.command}: {field} line {span.start.line} is past the end of the "
                 f"document ({lines} lines)"
@@ -91,8 +153,9 @@ def setup(server: GeminiLanguageServer) -> None:
             start(
                 params.command,
                 lambda: registry.generate(
-                    target, prompt, args.model, args.attachments, params.work_done_token
+                    target, prompt, args.model, files, params.work_done_token
                 ),
+                files,
             )
         )
 
@@ -110,9 +173,44 @@ def setup(server: GeminiLanguageServer) -> None:
     async def refine(params: types.ExecuteCommandParams) -> dict[str, Any]:
         args = arguments.parse(params.command, params.arguments, RefineArgs)
         token = params.work_done_token
+        previous = registry.get(args.id)
+        # The revised text replaces the earlier one where the editor shows it.
+        if previous is not None and not await previous.pump.confirmed(
+            previous.writer, REFINE_WAIT_SECONDS
+        ):
+            raise RequestFailedError(
+                f"{params.command}: the editor has not shown the server generation "
+                f"{args.id}'s text yet — try again in a moment"
+            )
+        files = await refreshed_files(params.command, previous)
         return await finish(
-            start(params.command, lambda: registry.refine(args.id, args.prompt, token))
+            start(
+                params.command, lambda: registry.refine(args.id, args.prompt, token, files), files
+            )
         )
+
+    async def refreshed_files(command: str, previous: Generation | None) -> list[Attachment]:
+        """A refinement's attachments: the files of the generation it continues, read again
+        (their bytes were dropped when it ended); one that can no longer be sent is left out,
+        and the user told why."""
+        if previous is None or previous.document.closed:
+            return []  # the registry says what is wrong
+        folders = server.folders()
+        warn = warner()
+        try:
+            await check_document(previous.document.uri, folders, warn)
+        except (UriError, PrivateDocumentError) as error:
+            message = f"Gemini: {error}: its content is never sent to Gemini"
+            server.show(message)
+            raise RequestFailedError(f"{command}: {message}") from None
+        uris = attached_uris(previous.call.contents)
+        files, dropped = await reload_async(uris, folders, warn)
+        if dropped:
+            server.show(
+                "Gemini: the refinement is sent without these attachments: " + "; ".join(dropped),
+                types.MessageType.Warning,
+            )
+        return files
 
     @server.command(arguments.CANCEL)
     async def cancel(params: types.ExecuteCommandParams) -> dict[str, Any]:

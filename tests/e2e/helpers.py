@@ -11,10 +11,14 @@ from typing import Any
 from lsprotocol import types
 
 from gemini_lsp.emulator import Emulator
+from tests.clients import STYLES as CLIENT_STYLES
 from tests.clients import ClientDocument, EditorClient, start_editor, stop_editor
 from tests.conftest import API_KEY
 
-STYLES = ["visual-studio-code", "neovim"]
+# Each editor's habits (tests/clients.py): VS Code, Neovim with its 150 ms debounce, Eglot
+# (blocking commands, idle sync), a client that syncs only once a request is answered, and
+# one that batches its changes behind a debounce.
+STYLES = ["vscode", "neovim", "eglot", "sync-after-answer", "batching"]
 INVALID_PARAMS = types.ErrorCodes.InvalidParams.value
 REQUEST_FAILED = types.LSPErrorCodes.RequestFailed.value
 REQUEST_CANCELLED = types.LSPErrorCodes.RequestCancelled.value
@@ -25,7 +29,7 @@ async def editor(
     style: str, workspace: Path, emulator: Emulator, **settings: Any
 ) -> AsyncIterator[EditorClient]:
     client = await start_editor(
-        style,
+        CLIENT_STYLES.get(style, style),
         workspace,
         {"baseUrl": emulator.base_url, **settings},
         env={"GEMINI_API_KEY": API_KEY},
@@ -60,9 +64,21 @@ def edit_args(doc: ClientDocument, start: int, end: int, prompt: str = "rewrite"
 async def execute(
     client: EditorClient, command: str, argument: dict[str, Any], **params: Any
 ) -> Any:
-    return await client.lsp.workspace_execute_command_async(
-        types.ExecuteCommandParams(command, [argument], **params)
-    )
+    """Run a command the way the client's editor does: changes held back go first (or,
+    for an editor that syncs only when idle, the user pauses before a command, though a
+    cancel is pressed at once), and an editor that syncs nothing while a request is pending
+    holds its changes until it is answered."""
+    if client.style.flush_before_request:
+        client.flush()
+    elif command != "gemini.cancel":
+        await wait_for(lambda: not client.holding)
+    client.requesting += 1
+    try:
+        return await client.lsp.workspace_execute_command_async(
+            types.ExecuteCommandParams(command, [argument], **params)
+        )
+    finally:
+        client.request_answered()
 
 
 async def wait_for(predicate: Any, timeout: float = 10.0) -> None:

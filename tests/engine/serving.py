@@ -90,6 +90,10 @@ class Session:
         command: asyncio.Future[Any] = JsonRPCProtocol.send_request_async(
             self.client.lsp.protocol, types.WORKSPACE_EXECUTE_COMMAND, params
         )
+        # An editor that syncs nothing while a request is pending holds its changes until
+        # this one is answered.
+        self.client.requesting += 1
+        command.add_done_callback(lambda _: self.client.request_answered())
         # Type only once the server has taken the position: a change that overtook the
         # command would move the place it names.
         await self.emulator.wait_for_request(seen + 1, timeout=10)

@@ -19,7 +19,7 @@ from pytest_lsp import client_capabilities
 from gemini_lsp.anchor import Region
 from gemini_lsp.documents import DocumentStore
 from gemini_lsp.edits import EditPump, Writer
-from tests.clients import ENCODINGS, Editor, Style, generation_origin
+from tests.clients import ENCODINGS, Editor, StaleEditError, Style, generation_origin
 
 
 @functools.cache
@@ -88,7 +88,10 @@ class Simulation:
 
     def deliver_to_client(self) -> None:
         params, answer = self.to_client.popleft()
-        result = self.editor.apply_edit(params)
+        try:
+            result: Any = self.editor.apply_edit(params)
+        except StaleEditError as error:
+            result = error
         self.to_server.append(("answer", answer, result))
 
     def deliver_to_server(self) -> None:
@@ -96,7 +99,21 @@ class Simulation:
         if message[0] == "change":
             self.store.change(message[1])
         elif message[0] == "answer":
-            message[1].set_result(message[2])
+            if isinstance(message[2], Exception):
+                message[1].set_exception(message[2])
+            else:
+                message[1].set_result(message[2])
+
+    def begin_request(self) -> None:
+        """The user's command is pending: a quiet-while-requesting editor holds its syncs."""
+        self.editor.requesting += 1
+
+    def end_request(self) -> None:
+        self.editor.requesting -= 1
+
+    @property
+    def can_sync(self) -> bool:
+        return self.editor.holding and not self.editor.held_back
 
     def sync(self) -> None:
         self.editor.flush()
@@ -116,10 +133,16 @@ class Simulation:
                 self.deliver_to_client()
             elif self.to_server:
                 self.deliver_to_server()
-            elif self.editor.holding:
+            elif self.can_sync:
                 self.sync()
+            elif self.editor.owes_sync and not self.editor.requesting:
+                return  # only the user's next change can show the server what was dropped
             elif any(not writer.idle.is_set() for writer in self.writers):
                 await asyncio.sleep(0.01)  # a retry waits on the clock
+            elif self.editor.requesting:
+                self.end_request()  # every writer is idle: the command is answered
+            elif self.editor.holding:
+                self.sync()
             else:
                 return
             if loop.time() > deadline:
