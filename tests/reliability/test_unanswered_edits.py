@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
 from pygls.exceptions import JsonRpcException
 
 from gemini_lsp.emulator import Emulator, Reply
@@ -35,13 +36,11 @@ async def test_an_editor_that_never_answers_holds_up_nothing_else(
         assert other.text == "# other\na = 1\nb = 2\nc = 3\n"
 
         # The stuck generation fails on its own, in bounded time, naming the cause.
-        try:
+        with pytest.raises(JsonRpcException) as failed:
             await asyncio.wait_for(failing, 10)
-            raise AssertionError("the stuck generation completed")
-        except JsonRpcException as error:
-            assert error.code == REQUEST_FAILED
-            assert "has not answered an edit" in error.message
-            assert "editTimeoutSeconds" in error.message
+        assert failed.value.code == REQUEST_FAILED
+        assert "has not answered an edit" in failed.value.message
+        assert "editTimeoutSeconds" in failed.value.message
         assert asyncio.get_running_loop().time() - started < 1.5 + 2.0
         assert stuck.text == "\n"  # nothing was applied there
         s.editor.answer_again()
