@@ -73,6 +73,7 @@ class LeanClient:
         self._reader: asyncio.Task[None] | None = None
         self._unsynced: dict[str, list[dict[str, Any]]] = {}
         self._debounce: asyncio.TimerHandle | None = None
+        self._commands = 0  # command requests waiting for their answer
 
     # -- process and framing -------------------------------------------------------------
 
@@ -202,11 +203,23 @@ class LeanClient:
             "position": {"line": line, "character": 0},
             "prompt": prompt,
         }
-        return self.send_request(
+        answer = self.send_request(
             "workspace/executeCommand",
             {"command": "gemini.generate", "arguments": [argument]},
             msg_id,
         )
+        self._commands += 1
+        answer.add_done_callback(self._command_answered)
+        return answer
+
+    def _command_answered(self, _: asyncio.Future[Response]) -> None:
+        self._commands -= 1
+        if self._unsynced and not self._holding:
+            self._restart_debounce()
+
+    @property
+    def _holding(self) -> bool:
+        return self.style.quiet_while_requesting and self._commands > 0
 
     def _apply_edit(self, msg_id: Any, params: dict[str, Any], received_at: float) -> None:
         edit = params["edit"]
@@ -247,7 +260,8 @@ class LeanClient:
             self._write({"id": msg_id, "result": {"applied": True}})
             for document, changes in syncs:
                 self._unsynced.setdefault(document.uri, []).extend(changes)
-            self._restart_debounce()
+            if not self._holding:
+                self._restart_debounce()
         else:
             # Like VS Code: the change is synced before the edit is answered.
             self._write(

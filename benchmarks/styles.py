@@ -18,6 +18,8 @@ class Style:
     recorded: str  # pytest-lsp's name for the recorded capabilities
     encoding: str
     debounce_s: float = 0.0  # didChange delay after the last change (Neovim's default: 150 ms)
+    # No didChange while a command request is pending (Eglot's blocking commands).
+    quiet_while_requesting: bool = False
 
     @property
     def capabilities(self) -> dict[str, Any]:
@@ -41,3 +43,8 @@ VSCODE = Style("vscode", "visual-studio-code", "utf-16")
 NEOVIM = Style("neovim", "neovim", "utf-8")
 # The same with Neovim's default 150 ms didChange debounce (editors/nvim keeps it).
 NEOVIM_DEBOUNCED = Style("neovim-debounce-150ms", "neovim", "utf-8", debounce_s=0.150)
+# Emacs + Eglot: versioned edits, didChange after 0.5 s of idle time and never while its
+# blocking command waits, so the server hears nothing until the generation has answered.
+EGLOT = Style(
+    "eglot-idle-sync", "visual-studio-code", "utf-16", debounce_s=0.5, quiet_while_requesting=True
+)

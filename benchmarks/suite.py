@@ -12,7 +12,7 @@ from .emulator_proc import API_KEY
 from .harness import Harness
 from .report import Figure, table, write_json
 from .sizes import FULL, QUICK
-from .styles import NEOVIM, NEOVIM_DEBOUNCED, VSCODE
+from .styles import EGLOT, NEOVIM, NEOVIM_DEBOUNCED, VSCODE
 
 GROUPS = (
     "startup",
@@ -52,9 +52,11 @@ async def run(quick: bool, out: Path, groups: list[str]) -> tuple[list[Figure], 
             )
             await harness.stop_server(NEOVIM_DEBOUNCED)
         if "throughput" in groups:
+            clients = (VSCODE, NEOVIM) if quick else (VSCODE, NEOVIM, EGLOT)
             await phase(
-                "throughput", *(streaming.throughput(harness, s, sizes) for s in (VSCODE, NEOVIM))
+                "throughput", *(streaming.throughput(harness, s, sizes) for s in clients)
             )
+            await harness.stop_server(EGLOT)
         if "cancellation" in groups:
             await phase(
                 "cancellation",

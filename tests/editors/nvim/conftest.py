@@ -25,13 +25,17 @@ def make_nvim(tmp_path: Path, gemini: Emulator) -> Iterator[MakeNeovim]:
     the server's log is printed (pytest shows it when the test fails)."""
     sessions: list[Neovim] = []
 
-    def make(setup: Mapping[str, Any] | None = None, *, as_010: bool = False) -> Neovim:
+    def make(
+        setup: Mapping[str, Any] | None = None, *, as_010: bool = False, plain: bool = False
+    ) -> Neovim:
         home = tmp_path / f"home{len(sessions)}"
         home.mkdir()
         options: dict[str, Any] = {"settings": {"retries": 0}, **(setup or {})}
         env = clean_env(gemini.url)
         if as_010:
             env["GEMINI_NVIM_AS_010"] = "1"
+        if plain:  # no plugin: the server through vim.lsp.config alone
+            env["GEMINI_NVIM_PLAIN"] = "1"
         session = Neovim(home, env, options)
         sessions.append(session)
         return session

@@ -182,7 +182,8 @@ end
 
 --- Stop the clients and wait for their servers to exit (no broken pipe in their logs).
 function T.stop()
-  local clients = require('gemini_lsp.client').all()
+  local clients = env.GEMINI_NVIM_PLAIN == '1' and vim.lsp.get_clients()
+    or require('gemini_lsp.client').all()
   for _, client in ipairs(clients) do
     client:stop()
   end
@@ -197,4 +198,41 @@ function T.stop()
   end, 20)
 end
 
-require('gemini_lsp').setup(vim.json.decode(env.GEMINI_NVIM_SETUP or '{}'))
+local setup = vim.json.decode(env.GEMINI_NVIM_SETUP or '{}')
+if env.GEMINI_NVIM_PLAIN ~= '1' then
+  require('gemini_lsp').setup(setup)
+  return
+end
+
+-- Plain Neovim, as someone without the plugin has it: the server configured with
+-- vim.lsp.config and Neovim's default flags (150 ms debounce, no versioned edits), and
+-- commands run as requests.
+vim.lsp.config('gemini_plain', {
+  cmd = setup.cmd,
+  filetypes = { 'python' },
+  init_options = { geminiLsp = setup.settings },
+})
+vim.lsp.enable('gemini_plain')
+
+function T.client()
+  return vim.lsp.get_clients({ name = 'gemini_plain', bufnr = 0 })[1]
+end
+
+--- gemini.generate at a 0-based position, answered into T.done.
+function T.plain_generate(line, character, prompt)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local argument = {
+    textDocument = { uri = vim.uri_from_bufnr(bufnr) },
+    position = { line = line, character = character },
+    prompt = prompt,
+  }
+  local params = { command = 'gemini.generate', arguments = { argument } }
+  T.client():request('workspace/executeCommand', params, function(err, result)
+    table.insert(T.done, {
+      command = 'gemini.generate',
+      err = err and { code = err.code, message = err.message } or vim.NIL,
+      result = result or vim.NIL,
+      at = T.now(),
+    })
+  end, bufnr)
+end

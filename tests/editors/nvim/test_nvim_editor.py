@@ -175,6 +175,44 @@ def test_typing_during_the_stream_loses_nothing(
     assert_lines(nv.lines(), expected_after_typing(typed))
 
 
+def test_plain_neovim_with_default_flags_while_typing(
+    make_nvim: MakeNeovim, gemini: Emulator, tmp_path: Path
+) -> None:
+    """No plugin: unversioned edits and Neovim's 150 ms debounce, which a keystroke every
+    23 ms or so keeps restarting, so the server hears nothing from the editor until the
+    stream is over. Every character still lands exactly once, in place.
+
+    The typing goes above and below the generation, not into it: an unversioned edit made
+    while lines above it are being added lands on a stale line until the next sync shows
+    the server where it went, so typing relative to streamed text could follow a copy that
+    is then moved."""
+    text = "\n".join(GENERATED) + "\n"
+    gemini.script(Reply(pieces(text, 11), chunk_delay_ms=30))
+    path = write(tmp_path / "vars.py", "# head\nx = 1\n\ny = 2\n# tail\n")
+    nv = make_nvim(plain=True)
+    nv.open(path)
+
+    nv.lua("T.plain_generate(...)", 2, 0, "forty numbered variables")
+    nv.lua(
+        "T.start_typing(...)",
+        {
+            "every_ms": 23,
+            "above": "x = 1",
+            "below": "# tail",
+            "first_generated": "(no typing inside)",
+            "third_generated": "(no typing inside)",
+        },
+    )
+    completed(nv.wait_done(timeout=20))
+    nv.wait_quiet(quiet=0.6)
+
+    typed: list[dict[str, Any]] = nv.t("typed")
+    kinds = Counter(t["kind"] for t in typed)
+    for kind in ("above_char", "above_line", "below_char", "below_line"):
+        assert kinds[kind] >= 2, f"the timer typed too little during the stream: {kinds}"
+    assert_lines(nv.lines(), expected_after_typing(typed))
+
+
 def test_ctrl_c_stops_the_stream(make_nvim: MakeNeovim, gemini: Emulator, tmp_path: Path) -> None:
     lines = [f"line{i:02d} = {i}" for i in range(60)]
     gemini.script(Reply([line + "\n" for line in lines], chunk_delay_ms=60))
