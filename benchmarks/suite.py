@@ -53,9 +53,7 @@ async def run(quick: bool, out: Path, groups: list[str]) -> tuple[list[Figure], 
             await harness.stop_server(NEOVIM_DEBOUNCED)
         if "throughput" in groups:
             clients = (VSCODE, NEOVIM) if quick else (VSCODE, NEOVIM, EGLOT)
-            await phase(
-                "throughput", *(streaming.throughput(harness, s, sizes) for s in clients)
-            )
+            await phase("throughput", *(streaming.throughput(harness, s, sizes) for s in clients))
             await harness.stop_server(EGLOT)
         if "cancellation" in groups:
             await phase(

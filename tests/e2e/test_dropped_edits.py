@@ -16,9 +16,7 @@ LINES = [f"value_{n} = {n}\n" for n in range(24)]
 
 
 @pytest.mark.parametrize("style", STYLES)
-async def test_dropped_edits_are_sent_again(
-    style: str, tmp_path: Path, emulator: Emulator
-) -> None:
+async def test_dropped_edits_are_sent_again(style: str, tmp_path: Path, emulator: Emulator) -> None:
     emulator.script(Reply(LINES, chunk_delay_ms=15))
     original = "# head\n\n# tail\n"
     async with editor(style, tmp_path, emulator) as client:
