@@ -3,7 +3,7 @@
 Each transform is pure (no I/O, no LSP types) and streaming: `feed(chunk)` returns the text
 that is safe to emit now and `finish()` flushes what was held back when the stream ends. A
 transform holds back only text whose output still depends on what comes next, so code shows
-up in the editor as soon as it is certain (DESIGN.md, invariant 5).
+up in the editor as soon as it is certain.
 
 Each transform has a whole-text counterpart that defines its result: feeding any chunking of
 a text and then finishing gives exactly what `strip_fences`, `reindent` or

@@ -1,4 +1,5 @@
-"""The streaming post-processing transforms (DESIGN.md, invariant 5).
+"""The streaming post-processing transforms: fences stripped even when split across chunks,
+indentation of the insertion point, nothing held back longer than needed.
 
 Examples pin each rule down; the properties check that any chunking of a stream gives the
 whole-text result, and that what a transform holds back is only the truly ambiguous tail.

@@ -49,8 +49,8 @@ def setup(server: GeminiLanguageServer) -> None:
 
     @server.feature(types.INITIALIZED)
     async def initialized(params: types.InitializedParams) -> None:
-        # The SDK is not imported yet: it would double the idle footprint (FACTS.md), and the
-        # first generation imports it off the event loop.
+        # The SDK is not imported yet: google-genai would double the idle footprint (about
+        # half a second and tens of MB), and the first generation imports it off the loop.
         await pull_configuration(server)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)

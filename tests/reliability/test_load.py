@@ -89,7 +89,8 @@ class Soak:
     async def one(self, number: int, index: int) -> None:
         kind = ("ok", "ok", "ok", "fail", "ok", "break", "ok", "cancel", "ok", "close")[number % 10]
         if number % 10 == 0:
-            # Notifications pygls would keep a future for, each time (FACTS.md).
+            # Notifications pygls 2.1 keeps a request future for, each time, unless the
+            # server drops it (see gemini_lsp/rpc.py).
             self.s.configure(retries=0, maxConcurrent=4)
             self.s.lsp.protocol.notify(types.SET_TRACE, types.SetTraceParams(types.TraceValue.Off))
         try:
@@ -168,7 +169,7 @@ async def test_soak(tmp_path: Path, emulator: Emulator) -> None:
         refusals = itertools.count()
 
         def create_progress(params: types.WorkDoneProgressCreateParams) -> None:
-            # An error answer: pygls would keep its result type for ever (FACTS.md).
+            # An error answer: pygls 2.1 keeps its result type for ever unless dropped.
             if next(refusals) % 2:
                 raise RuntimeError("no progress here")
             s.lsp.progress_reports.setdefault(params.token, [])

@@ -1,4 +1,4 @@
-// The server's side of the contract (DESIGN.md): command ids, their arguments and results.
+// The server's side of the contract: command ids, their arguments and results.
 
 export const ServerCommand = {
     generate: 'gemini.generate',
