@@ -3,26 +3,28 @@
 from __future__ import annotations
 
 import argparse
+import ipaddress
 import logging
+import socket
 import sys
 
 from . import __version__
+from .secrets import KEYS, MaskedStream, Secrets
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
 class RedactingFormatter(logging.Formatter):
-    """Masks every API key the server has seen, wherever it would appear: pygls logs whole
-    messages at DEBUG, `initializationOptions` and `workspace/configuration` included."""
+    """Masks every API key the process has seen, in any shape, at every level: pygls logs
+    whole messages at DEBUG, `initializationOptions` and `workspace/configuration` included,
+    and tracebacks quote what they were handed."""
 
-    def __init__(self, fmt: str, secrets: set[str]) -> None:
+    def __init__(self, fmt: str, secrets: Secrets = KEYS) -> None:
         super().__init__(fmt)
         self.secrets = secrets
 
     def format(self, record: logging.LogRecord) -> str:
-        from .backend import mask_secrets
-
-        return mask_secrets(super().format(record), self.secrets)
+        return self.secrets.mask(super().format(record))
 
 
 def _parser(chosen: str | None) -> argparse.ArgumentParser:
@@ -38,6 +40,11 @@ def _parser(chosen: str | None) -> argparse.ArgumentParser:
     # vscode-languageclient adds --stdio for its stdio transport; stdio is the default anyway.
     parser.add_argument("--stdio", action="store_true", help="serve over stdio (the default)")
     parser.add_argument("--host", default="127.0.0.1", help="TCP address (default: loopback)")
+    parser.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow --host to be an address other hosts can reach (LSP has no authentication)",
+    )
     parser.add_argument(
         "--port", type=int, default=2087, help="TCP port (default: 2087; 0 picks a free one)"
     )
@@ -73,13 +80,21 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser(chosen).parse_args(arguments)
     if args.log_level is None:
         args.log_level = "WARNING" if args.command == "generate" else "INFO"
+    # Whatever this process prints, the keys it knows are masked (secrets.py).
+    KEYS.add_environment()
+    sys.stderr = MaskedStream(sys.stderr)  # type: ignore[assignment]
+    if args.command == "generate":
+        # The terminal's copy of the code; `--stdout` writes the file's bytes unmasked.
+        sys.stdout = MaskedStream(sys.stdout)  # type: ignore[assignment]
+    if args.tcp and not args.command and not _may_serve_on(args.host, args.allow_remote):
+        return 2
     # Logs never go to stdout: in stdio mode it carries the protocol.
     handler: logging.Handler = (
         logging.FileHandler(args.log_file) if args.log_file else logging.StreamHandler(sys.stderr)
     )
-    secrets: set[str] = set()
-    handler.setFormatter(RedactingFormatter(LOG_FORMAT, secrets))
+    handler.setFormatter(RedactingFormatter(LOG_FORMAT))
     logging.basicConfig(level=args.log_level, handlers=[handler])
+    logging.captureWarnings(True)  # through the formatter, not straight to stderr
     if args.log_level != "DEBUG":
         # pygls logs every message at INFO: that is a trace, not a log.
         for noisy in ("pygls", "google_genai", "httpx2"):
@@ -92,14 +107,62 @@ def main(argv: list[str] | None = None) -> int:
         from .emulator import cli as emulator_cli
 
         return emulator_cli.run(args)
+    from .attachments import keep_large_buffers_apart
     from .server import create_server
 
-    server = create_server(secrets)
+    keep_large_buffers_apart()
+    server = create_server(KEYS)
     if args.tcp:
+        if not _is_loopback(args.host):
+            logging.getLogger("gemini_lsp").warning("%s", _remote_warning(args.host))
         server.start_tcp(args.host, args.port)
     else:
         server.start_io()
     return server.exit_code
+
+
+REMOTE_RISK = (
+    "LSP has no authentication: anyone who can connect to it can make the server read the "
+    "files of the workspace folders and send them to Gemini, and spend your Gemini API key"
+)
+
+
+def _is_loopback(host: str) -> bool:
+    """Whether every address `host` names is a loopback address (127.0.0.0/8, ::1)."""
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        pass
+    if not host:
+        return False  # every interface
+    try:
+        found = socket.getaddrinfo(host, None)
+    except OSError:
+        return False
+    addresses = {info[4][0] for info in found}
+    return bool(addresses) and all(
+        ipaddress.ip_address(str(address).split("%")[0]).is_loopback for address in addresses
+    )
+
+
+def _remote_warning(host: str) -> str:
+    return f"WARNING: serving on {host or 'every interface'} (--allow-remote). {REMOTE_RISK}."
+
+
+def _may_serve_on(host: str, allowed: bool) -> bool:
+    """Loopback, or another address with --allow-remote (said out loud); else refused."""
+    if _is_loopback(host):
+        return True
+    if allowed:
+        print(f"gemini-lsp: {_remote_warning(host)}", file=sys.stderr)
+        return True
+    print(
+        f"gemini-lsp: refusing to serve on {host or 'every interface'}, which other hosts can "
+        f"reach: {REMOTE_RISK}. Serve on 127.0.0.1 (the default), or add --allow-remote if "
+        "only people you trust can reach that address.",
+        file=sys.stderr,
+    )
+    return False
 
 
 if __name__ == "__main__":

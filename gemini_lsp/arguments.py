@@ -12,6 +12,8 @@ from cattrs.gen import make_dict_structure_fn, override
 from lsprotocol import converters, types
 from pygls.exceptions import JsonRpcInvalidParams
 
+from .config import MODEL_EXPECTED, is_model_name
+
 # The command ids, shared with the editor plugins (a test keeps them in step).
 GENERATE = "gemini.generate"
 EDIT = "gemini.edit"
@@ -151,8 +153,9 @@ def _check(command: str, value: object) -> None:
             f"{command}: prompt is {len(prompt):,} characters; the limit is {MAX_PROMPT_CHARS:,}"
         )
     model = getattr(value, "model", None)
-    if model is not None and re.fullmatch(r"[A-Za-z0-9._/-]+", model) is None:
-        raise JsonRpcInvalidParams(f"{command}: model {model!r} is not a model name")
+    if model is not None and not is_model_name(model):
+        shown = model if len(model) <= 60 else model[:57] + "..."
+        raise JsonRpcInvalidParams(f"{command}: model {shown!r} is not {MODEL_EXPECTED}")
     position = getattr(value, "position", None)
     if position is not None and (position.line < 0 or position.character < 0):
         raise JsonRpcInvalidParams(f"{command}: position must not be negative")

@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 import attrs
 
 from .config import Settings
+from .secrets import KEY_VARIABLES as KEY_VARIABLES
+from .secrets import KEYS, InvalidKeyError, environment_key, mask, usable_key
 
 if TYPE_CHECKING:
     from google import genai
@@ -40,8 +42,9 @@ MAX_RETRY_WAIT = 30.0
 # Pieces further apart than this came one by one (as Gemini streams), not in a burst of
 # buffered ones.
 PAUSE_SECONDS = 0.001
-# The SDK's own key variables (the key may come from them rather than the settings).
-KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+# Pieces read ahead of a consumer that has not taken them: the reader waits at this many
+# (and so does Gemini's stream, through TCP), rather than holding a fast answer in memory.
+MAX_QUEUED_PIECES = 256
 
 
 class GenerationFailedError(Exception):
@@ -173,21 +176,38 @@ class GeminiBackend:
         self, client: genai.Client, call: ModelCall
     ) -> AsyncIterator[genai_types.GenerateContentResponse]:
         config = _generation_config(call)
-        if len(call.contents) > 1:
+        contents = _on_the_wire(call.contents)
+        if len(contents) > 1:
             # A refinement: the conversation so far continues as a Gemini chat.
-            history: list[Any] = call.contents[:-1]
+            history: list[Any] = contents[:-1]
             chat = client.aio.chats.create(model=call.model, config=config, history=history)
             # Chats take Part objects only, not the dicts `generate_content` accepts.
             from google.genai import types as genai_types
 
             parts = [
                 genai_types.Part.model_validate(part) if isinstance(part, dict) else part
-                for part in call.contents[-1]["parts"]
+                for part in contents[-1]["parts"]
             ]
             return await chat.send_message_stream(parts)
         return await client.aio.models.generate_content_stream(
-            model=call.model, contents=call.contents, config=config
+            model=call.model, contents=contents, config=config
         )
+
+
+def _on_the_wire(contents: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The turns with each attached file made a part: the call itself keeps the files, whose
+    bytes are dropped when the generation ends, not parts that would keep them."""
+    from .attachments import Attachment
+
+    return [
+        {
+            **turn,
+            "parts": [
+                part.part() if isinstance(part, Attachment) else part for part in turn["parts"]
+            ],
+        }
+        for turn in contents
+    ]
 
 
 def _make_client(settings: Settings) -> tuple[genai.Client, Any]:
@@ -211,8 +231,9 @@ def _make_client(settings: Settings) -> tuple[genai.Client, Any]:
     if settings.base_url:
         options.base_url = settings.base_url
     kwargs: dict[str, Any] = {"http_options": options}
-    if settings.api_key:
-        kwargs["api_key"] = settings.api_key
+    key = _checked_key(settings)
+    if key is not None:
+        kwargs["api_key"] = key
     if settings.vertexai is not None:
         kwargs["vertexai"] = settings.vertexai
     if settings.project:
@@ -226,6 +247,25 @@ def _make_client(settings: Settings) -> tuple[genai.Client, Any]:
             "No Gemini API key — set GEMINI_API_KEY or geminiLsp.apiKey "
             f"(or configure Vertex AI). ({_redact(str(error), settings)})"
         ) from None
+
+
+def _checked_key(settings: Settings) -> str | None:
+    """The key of the settings, checked; the environment's is checked and left to the SDK.
+
+    A key that cannot go into an HTTP header never reaches the HTTP library, whose error
+    message would quote it.
+    """
+    try:
+        if settings.api_key:
+            KEYS.add(settings.api_key)
+            return usable_key(settings.api_key, "geminiLsp.apiKey")
+        found = environment_key()
+        if found is not None:
+            KEYS.add(found[1])
+            usable_key(found[1], found[0])
+    except InvalidKeyError as error:
+        raise GenerationFailedError(str(error)) from None
+    return None
 
 
 def _generation_config(call: ModelCall) -> genai_types.GenerateContentConfig:
@@ -272,6 +312,7 @@ class ModelStream:
         self._ended = False
         self._error: BaseException | None = None
         self._wakeup: asyncio.Future[None] | None = None
+        self._room: asyncio.Future[None] | None = None  # the reader, waiting for the consumer
         self._reader: asyncio.Task[None] | None = None
 
     async def __aenter__(self) -> ModelStream:
@@ -304,7 +345,14 @@ class ModelStream:
             finally:
                 self._wakeup = None
         pieces, self._arrived = self._arrived, []
+        if self._room is not None and not self._room.done():
+            self._room.set_result(None)
         return pieces
+
+    @property
+    def queued(self) -> int:
+        """Pieces read and not yet taken."""
+        return len(self._arrived)
 
     def _wake(self) -> None:
         if self._wakeup is not None and not self._wakeup.done():
@@ -329,7 +377,9 @@ class ModelStream:
                         self._arrived.append(piece)
                         self._wake()
                         now = loop.time()
-                        if now - last >= PAUSE_SECONDS or piece.finish_reason is not None:
+                        if len(self._arrived) >= MAX_QUEUED_PIECES:
+                            await self._make_room()
+                        elif now - last >= PAUSE_SECONDS or piece.finish_reason is not None:
                             # The piece came after a pause, not in a burst, or it is the last:
                             # let the consumer take it before this task goes back to reading
                             # (or to closing the stream).
@@ -347,6 +397,22 @@ class ModelStream:
                 attempt += 1
                 await self._on_retry(delay, _short_reason(error))
                 await asyncio.sleep(delay)
+
+    async def _make_room(self) -> None:
+        """Until the consumer has taken what is queued (backpressure, nothing dropped).
+
+        As in `_hand_over`, a cancellation that arrives here is asked for again, so that it
+        lands inside the SDK's next read, which is what closes the connection.
+        """
+        self._room = asyncio.get_running_loop().create_future()
+        try:
+            await self._room
+        except asyncio.CancelledError:
+            task = asyncio.current_task()
+            if task is not None:
+                task.cancel()
+        finally:
+            self._room = None
 
 
 async def _hand_over() -> None:
@@ -441,16 +507,10 @@ def _short_reason(error: Exception) -> str:
     return f"HTTP {code}" if code is not None else type(error).__name__
 
 
-# Google API keys have this shape: masked even before the server knows them.
-_GOOGLE_KEY = re.compile(r"AIza[0-9A-Za-z_-]{35}")
-
-
-def mask_secrets(text: str, secrets: Iterable[str | None]) -> str:
-    """`text` with each secret, and anything shaped like a Google API key, masked."""
-    for secret in secrets:
-        if secret and len(secret) >= 6:  # shorter values would mask ordinary words
-            text = text.replace(secret, "***")
-    return _GOOGLE_KEY.sub("***", text)
+def mask_secrets(text: str, secrets: Iterable[str | None] = ()) -> str:
+    """`text` with every key the process has seen (and `secrets`) masked, in any shape."""
+    KEYS.update(secrets)
+    return mask(text)
 
 
 def _redact(text: str, settings: Settings) -> str:

@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 import attrs
 
+from .secrets import key_problem
+
 SECTION = "geminiLsp"
 
 OnCancel = Literal["keep", "discard"]
@@ -42,8 +44,35 @@ def _is_optional_str(value: object) -> bool:
     return value is None or isinstance(value, str)
 
 
+# Gemini's model ids ("gemini-2.5-flash"), optionally as a resource name: "models/…",
+# "tunedModels/…", or Vertex AI's "publishers/google/models/…". The name becomes part of the
+# request's path: no other slash, no "..", no space.
+_MODEL_ID = r"[a-z0-9][a-z0-9._-]*"
+MODEL_NAME = re.compile(
+    rf"(?:models/|tunedModels/|publishers/{_MODEL_ID}/models/)?{_MODEL_ID}", re.ASCII
+)
+MODEL_NAME_CHARS = 200
+MODEL_EXPECTED = (
+    "a model name such as gemini-2.5-flash (lowercase letters, digits, '.', '-' and '_', "
+    "optionally after models/ or tunedModels/)"
+)
+
+
+def is_model_name(value: object) -> bool:
+    """Whether `value` is a Gemini model name (the pattern of Gemini's model ids)."""
+    return (
+        isinstance(value, str)
+        and len(value) <= MODEL_NAME_CHARS
+        and MODEL_NAME.fullmatch(value) is not None
+    )
+
+
 def _is_model(value: object) -> bool:
-    return isinstance(value, str) and re.fullmatch(r"[A-Za-z0-9._/-]+", value) is not None
+    return is_model_name(value)
+
+
+def _is_api_key(value: object) -> bool:
+    return value is None or (isinstance(value, str) and key_problem(value) is None)
 
 
 def _is_optional_number(low: float, high: float) -> Callable[[object], bool]:
@@ -89,7 +118,7 @@ class Settings:
 
 
 SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("model", "model", _is_model, "a model name such as gemini-2.5-flash"),
+    SettingSpec("model", "model", _is_model, MODEL_EXPECTED),
     SettingSpec(
         "temperature", "temperature", _is_optional_number(0.0, 2.0), "a number from 0 to 2"
     ),
@@ -108,7 +137,12 @@ SPECS: tuple[SettingSpec, ...] = (
     SettingSpec("systemInstruction", "system_instruction", _is_optional_str, "a string"),
     SettingSpec("contextLines", "context_lines", _is_int(0, 100_000), "a whole number ≥ 0"),
     SettingSpec("onCancel", "on_cancel", lambda v: v in ("keep", "discard"), '"keep" or "discard"'),
-    SettingSpec("apiKey", "api_key", _is_optional_str, "a string"),
+    SettingSpec(
+        "apiKey",
+        "api_key",
+        _is_api_key,
+        "an API key (printable ASCII, no spaces or control characters)",
+    ),
     SettingSpec("vertexai", "vertexai", lambda v: v is None or _is_bool(v), "true or false"),
     SettingSpec("project", "project", _is_optional_str, "a string"),
     SettingSpec("location", "location", _is_optional_str, "a string"),
@@ -163,6 +197,8 @@ def resolve(*sources: Mapping[str, Any] | None) -> Resolution:
                     f"got {_describe(name, value)}; using the default"
                 )
                 values.pop(spec.attribute, None)
+    if "api_key" in values:
+        values["api_key"] = values["api_key"].strip()  # as the SDK sends it
     if "timeout_seconds" in values:
         values["timeout_seconds"] = float(values["timeout_seconds"])
     return Resolution(Settings(**values), tuple(problems))
@@ -180,6 +216,7 @@ def section_of(payload: object) -> Mapping[str, Any] | None:
 def _describe(name: str, value: object) -> str:
     # Never echo a key back: messages reach logs and the user's screen.
     if name == "apiKey":
-        return f"a {type(value).__name__}"
+        problem = key_problem(value) if isinstance(value, str) else None
+        return f"a string that {problem}" if problem else f"a {type(value).__name__}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."

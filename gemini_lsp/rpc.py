@@ -43,6 +43,8 @@ from pygls.protocol.json_rpc import (
 )
 from pygls.protocol.language_server import lsp_method
 
+from .secrets import KEYS, Secrets
+
 log = logging.getLogger(__name__)
 
 
@@ -81,6 +83,8 @@ class RobustProtocol(LanguageServerProtocol):
         self._request_ids = itertools.count(1)
         self.exiting = False
         self.exit_code = 1
+        # Masks the keys in everything sent to the client (the server sets its own).
+        self.secrets: Secrets = KEYS
         # executeCommand tasks still running: `shutdown` lets them answer first.
         self.command_tasks: set[asyncio.Task[Any]] = set()
 
@@ -102,6 +106,14 @@ class RobustProtocol(LanguageServerProtocol):
         message["params"] = self._converter.unstructure(params)
         self._send_data(message)
         return future
+
+    def _send_data(self, data: Any) -> None:
+        """Every message to the client, with the keys masked in its strings: answers, errors
+        (and their data), `window/showMessage`, `window/logMessage`, progress. The edits are
+        the document's own text, and are sent as they are."""
+        if data and not _is_edit(data):
+            data = self.secrets.mask_message(data, self._serialize_message)
+        super()._send_data(data)
 
     # -- intake ---------------------------------------------------------------------------
 
@@ -222,6 +234,11 @@ class RobustProtocol(LanguageServerProtocol):
     def lsp_exit(self, *args: Any) -> None:  # type: ignore[override]
         self.exiting = True
         self.exit_code = 0 if self._shutdown else 1
+
+
+def _is_edit(data: Any) -> bool:
+    method = data.get("method") if isinstance(data, dict) else getattr(data, "method", None)
+    return method == types.WORKSPACE_APPLY_EDIT
 
 
 def _id_of(data: Any) -> MsgId | None:

@@ -22,14 +22,15 @@ from lsprotocol import types
 from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import lsp_method
-from pygls.uris import to_fs_path
 
 from . import __version__, config, transport
-from .backend import KEY_VARIABLES, GeminiBackend, mask_secrets
+from .attachments import HELD, UriError, path_of
+from .backend import GeminiBackend
 from .documents import DocumentStore
 from .generation import Generation, Stop
 from .registry import GenerationRegistry
 from .rpc import RobustProtocol
+from .secrets import KEYS, Secrets
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +88,13 @@ class GeminiLanguageServer(LanguageServer):
 
     protocol: GeminiProtocol
 
-    def __init__(self, secrets: set[str] | None = None) -> None:
+    def __init__(self, secrets: Secrets | None = None) -> None:
         super().__init__("gemini-lsp", __version__, protocol_cls=GeminiProtocol)
-        # Every key the server has seen, shared with the log formatter that masks them.
-        self.secrets = secrets if secrets is not None else set()
-        self.secrets.update(v for k in KEY_VARIABLES if (v := os.environ.get(k)))
+        # Every key the server has seen: the log formatter, stderr and every message to the
+        # client (`RobustProtocol._send_data`) mask them.
+        self.secrets = secrets if secrets is not None else KEYS
+        self.secrets.add_environment()
+        self.protocol.secrets = self.secrets
         self.documents = DocumentStore()
         self.backend = GeminiBackend()
         # Later sources win: initializationOptions, workspace/configuration, pushed changes.
@@ -119,7 +122,7 @@ class GeminiLanguageServer(LanguageServer):
         self.window_show_message(types.ShowMessageParams(type=kind, message=self.redact(message)))
 
     def redact(self, text: str) -> str:
-        return mask_secrets(text, self.secrets)
+        return self.secrets.mask(text)
 
     def report_server_error(self, error: Exception, source: Any) -> None:
         # pygls has logged it already. Requests carry their own error; anything else is
@@ -141,7 +144,15 @@ class GeminiLanguageServer(LanguageServer):
         uris = [folder.uri for folder in workspace.folders.values()]
         if workspace.root_uri:
             uris.append(workspace.root_uri)
-        return [Path(path) for uri in uris if (path := to_fs_path(uri))]
+        folders = []
+        for uri in uris:
+            try:
+                path = path_of(uri)
+            except UriError:  # %00, escapes that are not UTF-8, a host: no folder at all
+                path = None
+            if path is not None:
+                folders.append(path)
+        return folders
 
     # -- serving --------------------------------------------------------------------------
 
@@ -210,10 +221,11 @@ class GeminiLanguageServer(LanguageServer):
             "pumps": len(registry._pumps),
             "documents": len(self.documents),
             "rssBytes": _rss_bytes(),
+            "attachmentBytes": HELD.bytes,  # held by running generations, none after
         }
 
 
-def _collect_keys(data: Any, into: set[str], depth: int = 0) -> None:
+def _collect_keys(data: Any, into: Secrets, depth: int = 0) -> None:
     """Every `apiKey` string in a message (settings travel in three different messages)."""
     if depth > 8:
         return
@@ -239,7 +251,7 @@ def _rss_bytes() -> int:
         return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def create_server(secrets: set[str] | None = None) -> GeminiLanguageServer:
+def create_server(secrets: Secrets | None = None) -> GeminiLanguageServer:
     """A fresh server with every feature registered; `secrets` collects the keys it sees."""
     from .features import code_actions, commands, lifecycle
 

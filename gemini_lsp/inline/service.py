@@ -20,7 +20,7 @@ from typing import Any
 import attrs
 from lsprotocol import types
 
-from ..attachments import is_private, locate, path_of
+from ..attachments import UriError, is_private, locate, path_of
 from ..backend import GeminiBackend, ModelCall, explain, load_sdk
 from ..config import Settings
 from ..documents import Document
@@ -153,9 +153,12 @@ class InlineCompletions:
                 await self._debounce(ticket, self.pace.wait(settings.inline_debounce_ms / 1000))
                 if ticket.superseded:
                     return []
-            path = path_of(document.uri)
+            try:
+                path = path_of(document.uri)
+            except UriError:
+                return []  # names no local file (%00 …): nothing is sent
             folders = self._folders()
-            if path is not None and self._private(document.uri, path, folders):
+            if self._private(document.uri, folders):  # any scheme, matched by its path
                 return []
             text = await self._ask(document, slot, ticket, snapshot, settings, path, folders)
         finally:
@@ -209,14 +212,14 @@ class InlineCompletions:
         # suggestion still continues the same code.
         return now.before == snapshot.near.before and now.line_after == snapshot.near.line_after
 
-    def _private(self, uri: str, path: Path, folders: list[Path]) -> bool:
+    def _private(self, uri: str, folders: list[Path]) -> bool:
         """Whether the file must not be sent (.geminiignore, .env): read from disk at most
         every PRIVATE_CHECK_S per document, not at every pause in typing."""
         now = time.monotonic()
         known = self._private_checked.get(uri)
         if known is not None and now - known[0] < PRIVATE_CHECK_S:
             return known[1]
-        private = is_private(path, folders)
+        private = is_private(uri, folders)
         self._private_checked[uri] = (now, private)
         return private
 

@@ -4,6 +4,7 @@ settings from every source. Each asserts the request Gemini received and the doc
 from __future__ import annotations
 
 import base64
+import os
 from pathlib import Path
 from typing import Any
 
@@ -151,39 +152,63 @@ async def test_attachments_are_sent_as_parts(tmp_path: Path, emulator: Emulator)
         assert base64.urlsafe_b64decode(inline[2]["data"]) == b"use snake_case\n"
 
 
-async def test_attachments_confined_to_the_workspace(tmp_path: Path, emulator: Emulator) -> None:
+def _hostile_workspace(tmp_path: Path) -> Path:
+    """A workspace next to a secret, with links, excluded files and a file too big."""
     workspace = tmp_path / "ws"
     workspace.mkdir()
-    outside = tmp_path / "secret.txt"
-    outside.write_text("secret", encoding="utf-8")
-    (workspace / "link.txt").symlink_to(outside)
+    (tmp_path / "secret.txt").write_text("secret outside", encoding="utf-8")
+    (workspace / "link.txt").symlink_to(tmp_path / "secret.txt")
     (workspace / ".env").write_text("KEY=1", encoding="utf-8")
+    (workspace / ".envrc").write_text("export KEY=1", encoding="utf-8")
+    (workspace / "Cert.PEM").write_text("-----BEGIN PRIVATE KEY-----", encoding="utf-8")
     (workspace / ".geminiignore").write_text("# private\nprivate/\n*.key\n", encoding="utf-8")
     (workspace / "private").mkdir()
     (workspace / "private" / "plan.txt").write_text("plan", encoding="utf-8")
     (workspace / "id.key").write_text("k", encoding="utf-8")
     (workspace / "big.txt").write_bytes(b"a" * (11 * 1024 * 1024))
-    refused = {
-        outside.as_uri(): "outside the workspace",
-        (workspace / ".." / "secret.txt").as_uri(): "outside the workspace",
-        (workspace / "link.txt").as_uri(): "outside the workspace",
-        (workspace / ".env").as_uri(): "excluded",
-        (workspace / "private" / "plan.txt").as_uri(): "excluded",
-        (workspace / "id.key").as_uri(): "excluded",
-        (workspace / "big.txt").as_uri(): "the limit is 10 MB",
-        (workspace / "missing.txt").as_uri(): "not a file",
-        "https://example.invalid/x.txt": "not a file URI",
-    }
+    os.mkfifo(workspace / "pipe.txt")
+    return workspace
+
+
+# One case each: a refusal that regresses fails on its own, not hidden behind the first.
+REFUSED = {
+    "outside": ("../secret.txt", "outside the workspace"),
+    "dot-dot": ("sub/../../secret.txt", "outside the workspace"),
+    "link-outside": ("link.txt", "outside the workspace"),
+    "env": (".env", "excluded"),
+    "envrc": (".envrc", "excluded"),
+    "certificate-any-case": ("Cert.PEM", "excluded"),
+    "ignored-folder": ("private/plan.txt", "excluded"),
+    "ignored-pattern": ("id.key", "excluded"),
+    "too-big": ("big.txt", "the limit is 10 MB"),
+    "fifo": ("pipe.txt", "not a regular file"),
+    "missing": ("missing.txt", "does not exist"),
+    "not-a-file-uri": ("https://example.invalid/x.txt", "not a file URI"),
+    "nul": ("a%00.txt", "NUL"),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED))
+async def test_an_attachment_is_refused(case: str, tmp_path: Path, emulator: Emulator) -> None:
+    workspace = _hostile_workspace(tmp_path)
+    name, reason = REFUSED[case]
+    uri = name if ":" in name else workspace.as_uri() + "/" + name
     async with editor("visual-studio-code", workspace, emulator) as client:
         doc = client.open(workspace / "a.py", "\n")
-        for uri, reason in refused.items():
-            argument = generate_args(doc, 0)
-            argument["attachments"] = [uri]
-            with pytest.raises(JsonRpcException) as raised:
-                await execute(client, "gemini.generate", argument)
-            assert raised.value.code == INVALID_PARAMS, uri
-            assert reason in raised.value.message and "attachments[0]" in raised.value.message
-        # Nor is an ignored file's own content ever sent as context.
+        argument = generate_args(doc, 0)
+        argument["attachments"] = [uri]
+        with pytest.raises(JsonRpcException) as raised:
+            await execute(client, "gemini.generate", argument)
+        assert raised.value.code == INVALID_PARAMS
+        assert reason in raised.value.message and "attachments[0]" in raised.value.message
+        assert emulator.requests == []
+
+
+async def test_an_ignored_documents_own_content_is_never_sent(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    workspace = _hostile_workspace(tmp_path)
+    async with editor("visual-studio-code", workspace, emulator) as client:
         ignored = client.open(workspace / "private" / "draft.py", "password = 'x'\n")
         with pytest.raises(JsonRpcException) as raised:
             await execute(client, "gemini.generate", generate_args(ignored, 0))

@@ -4,12 +4,15 @@ server emits: each protocol message it sent, its stderr and its log file."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import contextlib
 import json
 import sys
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 from lsprotocol import types
@@ -28,6 +31,7 @@ from tests.e2e.helpers import (  # noqa: F401  (re-exported for the reliability 
     wait_for,
 )
 
+T = TypeVar("T")
 VSCODE = Style("vscode", "visual-studio-code", first_version=1)
 
 
@@ -91,9 +95,11 @@ async def session(
     env: dict[str, str] | None = None,
     log_level: str = "INFO",
     style: Style = VSCODE,
+    folders: list[str] | None = None,
     **settings: Any,
 ) -> AsyncIterator[Session]:
-    """The server started as an editor starts it, initialized, and shut down at the end."""
+    """The server started as an editor starts it, initialized, and shut down at the end.
+    `folders`: the workspace folders' URIs (default: `workspace` alone)."""
     lsp = make_test_lsp_client()
     received: list[str] = []
     structure = lsp.protocol.structure_message
@@ -124,8 +130,11 @@ async def session(
     result = await lsp.initialize_session(
         types.InitializeParams(
             capabilities=client_capabilities(style.editor),
-            root_uri=workspace.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(workspace.as_uri(), workspace.name)],
+            root_uri=(folders or [workspace.as_uri()])[0],
+            workspace_folders=[
+                types.WorkspaceFolder(uri, f"folder{index}")
+                for index, uri in enumerate(folders or [workspace.as_uri()])
+            ],
             initialization_options={"geminiLsp": {**base, **settings}},
         )
     )
@@ -143,3 +152,49 @@ async def session(
 async def _collect(stream: asyncio.StreamReader | None, into: bytearray) -> None:
     while stream is not None and (chunk := await stream.read(65536)):
         into.extend(chunk)
+
+
+class Background:
+    """A server session on an event loop of its own, for hypothesis' synchronous tests."""
+
+    def __init__(self, workspace: Path, log_level: str = "INFO", **settings: Any) -> None:
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        self.stack = contextlib.AsyncExitStack()
+        self.workspace = workspace
+        self.answers: dict[str, int] = {}
+        self.log_level = log_level
+        self.settings = settings or {"maxOutputTokens": 16, "retries": 0}
+
+    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+
+    async def start(self) -> Session:
+        self.emulator = await self.stack.enter_async_context(
+            Emulator(api_key=API_KEY, first_token_ms=0, chars_per_second=0)
+        )
+        return await self.stack.enter_async_context(
+            session(self.workspace, self.emulator, log_level=self.log_level, **self.settings)
+        )
+
+    def close(self) -> None:
+        self.run(self.stack.aclose())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(10)
+
+
+def sent_to_gemini(emulator: Emulator) -> str:
+    """Everything the emulator received: the request bodies, and the files attached to them
+    decoded."""
+    texts = []
+    for request in emulator.requests:
+        body = request.body or {}
+        texts.append(json.dumps(body))
+        for content in body.get("contents", []):
+            for part in content.get("parts", []):
+                inline = part.get("inlineData") or part.get("inline_data")
+                if inline:
+                    data = base64.urlsafe_b64decode(inline["data"])
+                    texts.append(data.decode(errors="replace"))
+    return "\n".join(texts)

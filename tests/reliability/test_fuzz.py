@@ -4,11 +4,10 @@ never an internal error, and the server keeps serving."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
-from collections.abc import Coroutine, Iterator
+import secrets
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import attrs
 import pytest
@@ -17,18 +16,17 @@ from hypothesis import strategies as st
 from pygls.exceptions import JsonRpcException
 
 from gemini_lsp import arguments
-from gemini_lsp.emulator import Emulator
-from tests.conftest import API_KEY
 from tests.reliability.harness import (
     INVALID_PARAMS,
     REQUEST_FAILED,
+    Background,
     Session,
     generate_args,
-    session,
+    sent_to_gemini,
 )
 
-T = TypeVar("T")
 EXAMPLES = 500
+ATTACHMENT_EXAMPLES = 150
 ARGUMENT_CLASSES = {
     arguments.GENERATE: arguments.GenerateArgs,
     arguments.EDIT: arguments.EditArgs,
@@ -52,37 +50,18 @@ lines = st.integers(min_value=-2, max_value=6) | st.integers()
 positions = st.fixed_dictionaries({"line": lines, "character": lines})
 
 
-class Background:
-    """A server session on an event loop of its own, for hypothesis' synchronous tests."""
-
-    def __init__(self, workspace: Path) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-        self.thread.start()
-        self.stack = contextlib.AsyncExitStack()
-        self.workspace = workspace
-        self.answers: dict[str, int] = {}
-
-    def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
-
-    async def start(self) -> Session:
-        emulator = await self.stack.enter_async_context(
-            Emulator(api_key=API_KEY, first_token_ms=0, chars_per_second=0)
-        )
-        return await self.stack.enter_async_context(
-            session(self.workspace, emulator, maxOutputTokens=16, retries=0)
-        )
-
-    def close(self) -> None:
-        self.run(self.stack.aclose())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(10)
+# Next to the workspace, never to be read: whatever the arguments, this never reaches Gemini.
+CANARY = f"canary-{secrets.token_hex(8)}"
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Background, Session]]:
-    background = Background(tmp_path_factory.mktemp("fuzz"))
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "canary.txt").write_text(CANARY + "\n")
+    workspace = tmp_path_factory.mktemp("fuzz")
+    (workspace / "link.txt").symlink_to(outside / "canary.txt")
+    (workspace / "elsewhere").symlink_to(outside)
+    background = Background(workspace)
     s = background.run(background.start())
     background.run(_open(s))
     yield background, s
@@ -92,6 +71,27 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Backgroun
 async def _open(s: Session) -> None:
     s.open("fuzz.py", "def f():\n    pass\n")
     (s.workspace / "notes.txt").write_text("a note\n")
+
+
+def attachment_uris(workspace: Path) -> list[str]:
+    """Attachments that may be read, and many that may not (outside, through links, not
+    files, unusable URIs)."""
+    outside = (workspace / "link.txt").readlink()
+    return [
+        (workspace / "notes.txt").as_uri(),
+        outside.as_uri(),
+        workspace.as_uri() + f"/../{outside.parent.name}/canary.txt",
+        (workspace / "link.txt").as_uri(),
+        (workspace / "elsewhere" / "canary.txt").as_uri(),
+        "file:///etc/passwd",
+        "file:///proc/self/environ",
+        "file:///proc/self/fd/0",
+        workspace.as_uri() + "/notes.txt%00",
+        workspace.as_uri() + "/%ff",
+        "file://other-host/etc/passwd",
+        "https://x",
+        "../x",
+    ]
 
 
 @st.composite
@@ -110,12 +110,8 @@ def command_arguments(draw: st.DrawFn, uri: str, workspace: Path) -> tuple[str, 
         "promptRequest": st.text(max_size=20),
         "model": st.sampled_from(["gemini-2.5-flash", "not-a-model", ""]),
         "id": st.sampled_from(["g1", "g2", "g999", ""]),
-        "attachments": st.lists(
-            st.sampled_from(
-                [(workspace / "notes.txt").as_uri(), "file:///etc/passwd", "https://x", "../x"]
-            ),
-            max_size=2,
-        ),
+        "attachments": st.just([(workspace / "notes.txt").as_uri()])
+        | st.lists(st.sampled_from(attachment_uris(workspace)), max_size=2),
     }
     argument: dict[str, Any] = {}
     names = [_camel(a.name) for a in attrs.fields(cls)] if cls else ["prompt"]
@@ -177,7 +173,9 @@ def test_random_command_arguments(served: tuple[Background, Session]) -> None:
 
     async def still_serving() -> None:
         doc = s.open("after.py", "\n")
-        result = await s.execute("gemini.generate", generate_args(doc, 0))
+        argument = generate_args(doc, 0)
+        argument["attachments"] = [(s.workspace / "notes.txt").as_uri()]
+        result = await s.execute("gemini.generate", argument)
         assert result["status"] == "completed"
         stats = await s.stats()
         assert stats["running"] == 0 and stats["commandTasks"] == 0
@@ -186,3 +184,38 @@ def test_random_command_arguments(served: tuple[Background, Session]) -> None:
     everything = s.everything()
     for trouble in ("Traceback", "internal error", "-32603"):
         assert trouble not in everything
+    # Nothing outside the workspace was ever read, let alone sent.
+    sent = sent_to_gemini(background.emulator)
+    assert "a note" in sent  # the attachment that may be sent was
+    for outside in (CANARY, "root:x:0:0", "GEMINI_API_KEY="):
+        assert outside not in sent
+
+
+def test_random_attachments_never_read_outside_the_workspace(
+    served: tuple[Background, Session],
+) -> None:
+    """Valid requests whose attachments are drawn from the hostile list: each reaches the
+    reading, and nothing outside the workspace is ever read."""
+    background, s = served
+    uri = next(iter(s.editor.documents))
+    hostile = attachment_uris(s.workspace)
+    outcomes: dict[str, int] = {}
+
+    @settings(max_examples=ATTACHMENT_EXAMPLES, deadline=None, derandomize=True)
+    @given(st.lists(st.sampled_from(hostile), min_size=1, max_size=3))
+    def answered(uris: list[str]) -> None:
+        argument = {
+            "textDocument": {"uri": uri},
+            "position": {"line": 0, "character": 0},
+            "prompt": "use the files",
+            "attachments": uris,
+        }
+        kind = background.run(_execute(s, arguments.GENERATE, [argument]))
+        outcomes[kind] = outcomes.get(kind, 0) + 1
+
+    answered()
+    assert outcomes.get("result", 0) > 0 and outcomes.get("InvalidParams", 0) > 0
+    sent = sent_to_gemini(background.emulator)
+    assert "a note" in sent
+    for outside in (CANARY, "root:x:0:0", "GEMINI_API_KEY="):
+        assert outside not in sent

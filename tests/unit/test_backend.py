@@ -67,9 +67,9 @@ async def test_vertex_settings_reach_the_client() -> None:
 
 async def test_client_is_reused_until_settings_change() -> None:
     backend = GeminiBackend()
-    first = backend.client(Settings(api_key="k"))
-    assert backend.client(Settings(api_key="k", model="other")) is first
-    assert backend.client(Settings(api_key="k", timeout_seconds=5)) is not first
+    first = backend.client(Settings(api_key="key-0123456"))
+    assert backend.client(Settings(api_key="key-0123456", model="other")) is first
+    assert backend.client(Settings(api_key="key-0123456", timeout_seconds=5)) is not first
 
 
 async def test_a_stop_between_reads_still_closes_the_stream_from_inside_the_read() -> None:
@@ -104,4 +104,75 @@ async def test_a_stop_between_reads_still_closes_the_stream_from_inside_the_read
         pieces = await anext(stream)  # handed over while the reader waits its turn
         assert len(pieces) == 1
     # Leaving stopped the reader at once, before it went back to reading.
+    assert read_cancelled.is_set()
+
+
+def _text_chunk(text: str) -> Any:
+    part = type("P", (), {"text": text, "thought": False})()
+    content = type("Content", (), {"parts": [part]})()
+    candidate = type("C", (), {"content": content, "finish_reason": None})()
+    return type(
+        "R", (), {"candidates": [candidate], "prompt_feedback": None, "usage_metadata": None}
+    )()
+
+
+async def test_a_fast_stream_waits_for_its_consumer_and_loses_nothing() -> None:
+    """The reader holds at most MAX_QUEUED_PIECES that the consumer has not taken: it waits
+    (and so does the HTTP stream) instead of piling up the answer in memory."""
+    from gemini_lsp.backend import MAX_QUEUED_PIECES
+
+    count = MAX_QUEUED_PIECES * 4
+    read = 0
+
+    async def responses() -> AsyncIterator[Any]:
+        nonlocal read
+        for index in range(count):
+            read += 1
+            yield _text_chunk(f"{index}\n")
+
+    @contextlib.asynccontextmanager
+    async def start() -> AsyncIterator[AsyncIterator[Any]]:
+        yield responses()
+
+    async def no_retry(delay: float, reason: str) -> None:
+        raise AssertionError("no retry expected")
+
+    texts: list[str] = []
+    async with ModelStream(start, 0, no_retry) as stream:
+        for _ in range(200):  # a consumer busy elsewhere
+            await asyncio.sleep(0)
+        assert stream.queued <= MAX_QUEUED_PIECES
+        assert read <= MAX_QUEUED_PIECES + 1
+        async for pieces in stream:
+            texts += [piece.text for piece in pieces]
+            assert stream.queued <= MAX_QUEUED_PIECES
+    assert texts == [f"{index}\n" for index in range(count)]
+
+
+async def test_a_stream_waiting_for_its_consumer_still_closes_from_inside_the_read() -> None:
+    from gemini_lsp.backend import MAX_QUEUED_PIECES
+
+    read_cancelled = asyncio.Event()
+    never = asyncio.get_running_loop().create_future()
+
+    async def responses() -> AsyncIterator[Any]:
+        for index in range(MAX_QUEUED_PIECES):
+            yield _text_chunk(f"{index}\n")
+        try:
+            await never
+        except asyncio.CancelledError:
+            read_cancelled.set()
+            raise
+
+    @contextlib.asynccontextmanager
+    async def start() -> AsyncIterator[AsyncIterator[Any]]:
+        yield responses()
+
+    async def no_retry(delay: float, reason: str) -> None:
+        raise AssertionError("no retry expected")
+
+    async with ModelStream(start, 0, no_retry) as stream:
+        for _ in range(50):
+            await asyncio.sleep(0)
+        assert stream.queued == MAX_QUEUED_PIECES  # waiting for room
     assert read_cancelled.is_set()
