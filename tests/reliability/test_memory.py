@@ -43,12 +43,15 @@ async def test_rss_returns_near_the_baseline_after_cancelling_large_attachments(
                     )
                     for i in range(BATCH)
                 ]
+                # Four talk to Gemini (maxConcurrent), two wait: all hold their files.
                 deadline = asyncio.get_running_loop().time() + 30
-                while len(emulator.requests) < 1 + (round_ + 1) * min(BATCH, 4):
+                while (
+                    len(emulator.requests) < 1 + (round_ + 1) * min(BATCH, 4)
+                    or (await s.stats())["attachmentBytes"] < BATCH * 9 * MB
+                ):
                     assert asyncio.get_running_loop().time() < deadline, "requests not sent"
                     await asyncio.sleep(0.05)
-                held = (await s.stats())["attachmentBytes"]
-                assert held == BATCH * 9 * MB  # the queued ones hold theirs too
+                assert (await s.stats())["attachmentBytes"] == BATCH * 9 * MB
                 await asyncio.wait_for(s.execute("gemini.cancel", {}), 30)
                 answers = await asyncio.wait_for(asyncio.gather(*requests), 30)
                 assert {answer["status"] for answer in answers} == {"cancelled"}
