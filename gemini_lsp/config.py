@@ -115,6 +115,14 @@ class Settings:
     max_concurrent: int = 4
     timeout_seconds: float = 60.0
     retries: int = 2
+    # An editor that answers no edit (or refuses every one) this long fails the generation.
+    edit_timeout_seconds: float = 10.0
+    # Inline completions (`inlineCompletion.*`): the fastest model, thinking off, a short answer.
+    inline_enabled: bool = True
+    inline_model: str = "gemini-2.5-flash-lite"
+    inline_debounce_ms: int = 100
+    inline_max_lines: int = 6
+    inline_context_chars: int = 4000
 
 
 SPECS: tuple[SettingSpec, ...] = (
@@ -157,7 +165,34 @@ SPECS: tuple[SettingSpec, ...] = (
         "timeoutSeconds", "timeout_seconds", _is_number(1.0, 3600.0), "seconds from 1 to 3600"
     ),
     SettingSpec("retries", "retries", _is_int(0, 10), "a whole number from 0 to 10"),
+    SettingSpec(
+        "editTimeoutSeconds",
+        "edit_timeout_seconds",
+        _is_number(0.5, 3600.0),
+        "seconds from 0.5 to 3600",
+    ),
+    SettingSpec("inlineCompletion.enabled", "inline_enabled", _is_bool, "true or false"),
+    SettingSpec("inlineCompletion.model", "inline_model", _is_model, "a model name"),
+    SettingSpec(
+        "inlineCompletion.debounceMs",
+        "inline_debounce_ms",
+        _is_int(0, 5000),
+        "milliseconds from 0 to 5000",
+    ),
+    SettingSpec(
+        "inlineCompletion.maxLines", "inline_max_lines", _is_int(1, 200), "lines from 1 to 200"
+    ),
+    SettingSpec(
+        "inlineCompletion.contextChars",
+        "inline_context_chars",
+        _is_int(100, 200_000),
+        "characters from 100 to 200000",
+    ),
 )
+
+# Settings that clients send as one nested object (`{"inlineCompletion": {"enabled": …}}`);
+# their specs are named "<group>.<name>".
+GROUPS: tuple[str, ...] = ("inlineCompletion",)
 
 SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in SPECS)
 _BY_NAME: dict[str, SettingSpec] = {spec.name: spec for spec in SPECS}
@@ -183,7 +218,7 @@ def resolve(*sources: Mapping[str, Any] | None) -> Resolution:
         if not isinstance(source, Mapping):
             problems.append(f"{SECTION} settings must be an object, got {type(source).__name__}")
             continue
-        for name, value in source.items():
+        for name, value in _flattened(source, problems):
             spec = _BY_NAME.get(name)
             if spec is None:
                 problems.append(f"Unknown setting {SECTION}.{name} (ignored)")
@@ -199,9 +234,26 @@ def resolve(*sources: Mapping[str, Any] | None) -> Resolution:
                 values.pop(spec.attribute, None)
     if "api_key" in values:
         values["api_key"] = values["api_key"].strip()  # as the SDK sends it
-    if "timeout_seconds" in values:
-        values["timeout_seconds"] = float(values["timeout_seconds"])
+    for seconds in ("timeout_seconds", "edit_timeout_seconds"):
+        if seconds in values:
+            values[seconds] = float(values[seconds])
     return Resolution(Settings(**values), tuple(problems))
+
+
+def _flattened(source: Mapping[str, Any], problems: list[str]) -> list[tuple[str, Any]]:
+    """The source's settings with each group's object spread into "<group>.<name>" entries;
+    `null` for a whole group resets every setting in it."""
+    flat: list[tuple[str, Any]] = []
+    for name, value in source.items():
+        if name not in GROUPS:
+            flat.append((name, value))
+        elif value is None:
+            flat += [(spec.name, None) for spec in SPECS if spec.name.startswith(name + ".")]
+        elif isinstance(value, Mapping):
+            flat += [(f"{name}.{inner}", item) for inner, item in value.items()]
+        else:
+            problems.append(f"Invalid setting {SECTION}.{name}: expected an object; ignored")
+    return flat
 
 
 def section_of(payload: object) -> Mapping[str, Any] | None:

@@ -253,12 +253,13 @@ def _rss_bytes() -> int:
 
 def create_server(secrets: Secrets | None = None) -> GeminiLanguageServer:
     """A fresh server with every feature registered; `secrets` collects the keys it sees."""
-    from .features import code_actions, commands, lifecycle
+    from .features import code_actions, commands, inline_completion, lifecycle
 
     server = GeminiLanguageServer(secrets)
     lifecycle.setup(server)
     commands.setup(server)
     code_actions.setup(server)
+    inline_completion.setup(server)
 
     @server.feature(DEBUG_STATS)
     def debug_stats(params: Any) -> dict[str, Any]:

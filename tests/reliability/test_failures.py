@@ -80,7 +80,7 @@ async def test_mid_stream_failures(tmp_path: Path, emulator: Emulator) -> None:
             slow_edits.append(False)
             await asyncio.sleep(0.3)
             slow_edits[slow_edits.index(False)] = True
-            return apply_edit(params)
+            return s.editor.apply_edit(params)
 
         s.lsp.protocol.fm.features[types.WORKSPACE_APPLY_EDIT] = slow_apply_edit
         s.configure(retries=2)

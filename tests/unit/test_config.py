@@ -55,4 +55,4 @@ def test_section_of_finds_the_object() -> None:
 
 
 def test_every_setting_has_a_spec() -> None:
-    assert len(SETTING_NAMES) == len(set(SETTING_NAMES)) == 15
+    assert len(SETTING_NAMES) == len(set(SETTING_NAMES)) == 21
