@@ -15,20 +15,7 @@ APT_PACKAGES=(chromium build-essential pkg-config libkrb5-dev)
 
 log() { echo "install-code-server: $*" >&2; }
 
-install_debian_packages() {
-    local missing=()
-    for pkg in "${APT_PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
-            || missing+=("$pkg")
-    done
-    ((${#missing[@]})) || return 0
-    log "apt-get install ${missing[*]}"
-    local sudo=()
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-    "${sudo[@]}" apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
-        "${missing[@]}" >&2
-}
+source "$(dirname "${BASH_SOURCE[0]}")/debian-packages.sh"
 
 install_node_packages() {
     mkdir -p "$ROOT"

@@ -15,23 +15,7 @@ ACTIVATE='(progn (require (quote package))
 
 log() { echo "install-emacs: $*" >&2; }
 
-install_debian_packages() {
-    local missing=()
-    for pkg in "${APT_PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' \
-            || missing+=("$pkg")
-    done
-    ((${#missing[@]})) || return 0
-    log "apt-get install ${missing[*]}"
-    local sudo=()
-    [[ $(id -u) -eq 0 ]] || sudo=(sudo)
-    local start=$SECONDS
-    # Other set-up steps may hold the dpkg lock: wait for it rather than fail.
-    "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 update -qq >&2
-    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get -o DPkg::Lock::Timeout=600 \
-        install -y -qq --no-install-recommends "${missing[@]}" >&2
-    log "installed in $((SECONDS - start)) s"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/debian-packages.sh"
 
 # Byte-compiles into a temporary folder (the repo stays free of .elc files) with warnings
 # as errors, then loads the result: a package that does not load fails `make editors`.
