@@ -1,8 +1,8 @@
 """Gemini through the google-genai SDK: streaming calls, retries, and errors a person can act on.
 
 google-genai is imported lazily: it costs half a second, and `initialize` must not wait.
-The SDK's async transport is pinned to an httpx2 client of our own (FACTS.md: with aiohttp
-importable the SDK silently switches transport), whose read timeout is a per-read stall limit,
+The SDK's async transport is pinned to an httpx2 client of our own (with aiohttp
+importable the SDK would silently switch transport), whose read timeout is a per-read stall limit,
 never a cap on a long generation.
 """
 
@@ -295,7 +295,7 @@ class ModelStream:
     in one step instead of one step per piece.
 
     Cancelling the task that is suspended inside the SDK's read is what closes the HTTP
-    connection (FACTS.md: breaking out of the loop does not), so leaving this context
+    connection (breaking out of the loop or `aclose()` does not), so leaving this context
     cancels the reader.
     """
 

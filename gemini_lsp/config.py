@@ -97,7 +97,7 @@ class SettingSpec:
 
 @attrs.frozen
 class Settings:
-    """The effective `geminiLsp` settings. Defaults are those of DESIGN.md."""
+    """The effective `geminiLsp` settings; the README's settings table lists the same defaults."""
 
     model: str = "gemini-2.5-flash"
     temperature: float | None = None

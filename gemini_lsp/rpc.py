@@ -1,7 +1,7 @@
 """pygls' JSON-RPC protocol, hardened: every message gets the answer the spec asks for, and the
 bookkeeping stays bounded however long the server runs.
 
-What pygls 2.1 does otherwise (FACTS.md, and read in pygls/protocol/json_rpc.py):
+What pygls 2.1 does otherwise (read in pygls/protocol/json_rpc.py):
 - a future is kept in `_request_futures` for each notification handled by a coroutine or a
   generator (pygls' own `initialized`, `$/setTrace`, …) and never removed;
 - a result type is kept in `_result_types` for each request the client answers with an error;

@@ -1,6 +1,6 @@
 """The language server: a pygls server built by `create_server()` from feature modules.
 
-The protocol subclass replaces a few of pygls' built-in handlers (FACTS.md):
+The protocol subclass replaces a few of pygls' built-in handlers, as measured on pygls 2.1:
 - document sync goes to our line-based store, not pygls' whole-text one;
 - `workspace/executeCommand` runs the command as the request's own task, so that
   `$/cancelRequest` really stops it, and hands it the request's `workDoneToken`;
