@@ -136,6 +136,7 @@ class Replacement:
         self.expected = expected
         self.displaced = displaced or []
         self.stage = Stage.QUEUED
+        self.repair = False  # undoes a stray edit (queued by the pump itself)
         self.done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
 
     def settle(self, applied: bool) -> None:
@@ -520,6 +521,15 @@ class EditPump:
                         continue  # the synced document will tell what happened
                     self._salvage(replacement, actual)
                     return self._plan()
+                if (
+                    replacement.repair
+                    and not self.versioned
+                    and not self._holds_either_way(view, region, replacement.expected)
+                ):
+                    # Nothing protects an unversioned removal planned on a guess: it goes only
+                    # if the text is right whether or not the client applied what it has not
+                    # shown yet; otherwise it waits for a sync.
+                    continue
             return self._planned(replacement, region.start, region.end, replacement.text, view)
         for index, writer in enumerate(self._writers):
             if writer.pending:
@@ -531,6 +541,13 @@ class EditPump:
         self._update_all_idle()
         self._writers = [w for w in self._writers if not (w.closed and w.idle.is_set())]
         return None
+
+    def _holds_either_way(self, view: Places, region: Region, expected: str) -> bool:
+        if view is self._here:
+            return True
+        raw = view.buffer.range(region.start, region.end)
+        synced = self.document.buffer
+        return synced.slice(synced.loc(raw.start), synced.loc(raw.end)) == expected
 
     def _planned(self, owner: Owner, start: Loc, end: Loc, text: str, view: Places) -> Planned:
         # Past the synced document, the version is a guess: one more for each edit the
@@ -824,6 +841,7 @@ class EditPump:
         return min(starts) if starts else max(ends) if ends else length
 
     def _queue_repair(self, repair: Replacement) -> None:
+        repair.repair = True
         self._own(repair)
         self._replacements.appendleft(repair)
         for writer in self._writers:
@@ -853,6 +871,7 @@ class EditPump:
         repair.stage = Stage.DROPPED
         self._disown(repair)
         for piece in pieces:
+            piece.repair = repair.repair
             self._own(piece)
             self._replacements.appendleft(piece)
         # The original's caller learns the outcome from the pieces.
