@@ -8,8 +8,8 @@ import logging
 import socket
 import sys
 
-from . import __version__
-from .secrets import KEYS, MaskedStream, Secrets
+from gemini_lsp import __version__
+from gemini_lsp.gemini.secrets import KEYS, MaskedStream, Secrets
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -64,11 +64,11 @@ def _parser(chosen: str | None) -> argparse.ArgumentParser:
         "emulator", help="run the Gemini API emulator (for tests and demos)"
     )
     if chosen == "generate":
-        from . import headless
+        from gemini_lsp.cli import generate as generate_cli
 
-        headless.add_arguments(generate)
+        generate_cli.add_arguments(generate)
     elif chosen == "emulator":
-        from .emulator import cli as emulator_cli
+        from gemini_lsp.emulator import cli as emulator_cli
 
         emulator_cli.add_arguments(emulator)
     return parser
@@ -100,15 +100,15 @@ def main(argv: list[str] | None = None) -> int:
         for noisy in ("pygls", "google_genai", "httpx2"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
     if args.command == "generate":
-        from . import headless
+        from gemini_lsp.cli import generate as generate_cli
 
-        return headless.run(args)
+        return generate_cli.run(args)
     if args.command == "emulator":
-        from .emulator import cli as emulator_cli
+        from gemini_lsp.emulator import cli as emulator_cli
 
         return emulator_cli.run(args)
-    from .attachments import keep_large_buffers_apart
-    from .server import create_server
+    from gemini_lsp.gemini.attachments import keep_large_buffers_apart
+    from gemini_lsp.lsp.server import create_server
 
     keep_large_buffers_apart()
     server = create_server(KEYS)

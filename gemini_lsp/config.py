@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import attrs
 
-from .secrets import key_problem
+from gemini_lsp.gemini.secrets import key_problem
 
 SECTION = "geminiLsp"
 

@@ -71,7 +71,7 @@ class Tombstone:
 @attrs.frozen
 class Style:
     """How an editor syncs and how it treats the server's edits, as measured in the real
-    editors (see the module docstring of gemini_lsp/edits.py).
+    editors (see the module docstring of gemini_lsp/engine/edits.py).
 
     A plain editor name (as `start_editor` always took) means immediate incremental sync and
     a stale versioned edit answered `applied: false`.

@@ -9,8 +9,8 @@ from typing import Any
 
 import attrs
 
-from gemini_lsp.arguments import COMMANDS
 from gemini_lsp.config import SETTING_NAMES, SPECS, Settings
+from gemini_lsp.lsp.arguments import COMMANDS
 
 ROOT = Path(__file__).resolve().parents[1]
 # VS Code keeps the key in its secret storage, never in settings.json.

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gemini_lsp.postprocess import (
+from gemini_lsp.engine.postprocess import (
     FenceStripper,
     FinalNewlineTrimmer,
     Pipeline,

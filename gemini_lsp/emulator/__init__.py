@@ -12,10 +12,10 @@ The package is stdlib-only on purpose: importing it must not change which
 HTTP stack google-genai picks (it switches to aiohttp whenever that imports).
 """
 
-from .fim import FimContext, FimRule, parse_fim
-from .scenario import Chunk, ErrorSpec, Reply, Scenario, Usage, load_scenario
-from .server import Emulator, RecordedRequest
-from .thread import EmulatorThread
+from gemini_lsp.emulator.fim import FimContext, FimRule, parse_fim
+from gemini_lsp.emulator.scenario import Chunk, ErrorSpec, Reply, Scenario, Usage, load_scenario
+from gemini_lsp.emulator.server import Emulator, RecordedRequest
+from gemini_lsp.emulator.thread import EmulatorThread
 
 __all__ = [
     "Chunk",

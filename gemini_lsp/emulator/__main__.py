@@ -3,7 +3,7 @@
 import argparse
 import sys
 
-from .cli import add_arguments, run
+from gemini_lsp.emulator.cli import add_arguments, run
 
 
 def main() -> int:

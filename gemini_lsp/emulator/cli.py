@@ -9,8 +9,8 @@ import logging
 import signal
 import sys
 
-from .scenario import Scenario, load_scenario
-from .server import DEFAULT_CHARS_PER_SECOND, DEFAULT_FIRST_TOKEN_MS, Emulator
+from gemini_lsp.emulator.scenario import Scenario, load_scenario
+from gemini_lsp.emulator.server import DEFAULT_CHARS_PER_SECOND, DEFAULT_FIRST_TOKEN_MS, Emulator
 
 logger = logging.getLogger("gemini_lsp.emulator")
 

@@ -15,8 +15,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from . import intents
-from .protocol import count_non_text_parts, text_of_parts
+from gemini_lsp.emulator import intents
+from gemini_lsp.emulator.protocol import count_non_text_parts, text_of_parts
 
 HONESTY_NOTE = "Written by the gemini-lsp emulator, not a real model."
 # What Gemini bills for an image or a document page sent inline.

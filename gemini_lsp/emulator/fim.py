@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .scenario import ErrorSpec, Reply
+from gemini_lsp.emulator.scenario import ErrorSpec, Reply
 
 TASK_LINE = "Task: fill in the middle"
 FILL = "<<<FILL>>>"

@@ -22,7 +22,7 @@ from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any
 
-from .protocol import GOOGLE_STATUS
+from gemini_lsp.emulator.protocol import GOOGLE_STATUS
 
 FINISH_REASONS = frozenset(
     {
@@ -208,7 +208,7 @@ class Scenario:
                 replies.append(Reply.from_json(item))
             except (TypeError, ValueError) as exc:
                 raise ValueError(f"replies[{i}]: {exc}") from exc
-        from .fim import FimRule
+        from gemini_lsp.emulator.fim import FimRule
 
         rules = []
         for i, item in enumerate(_list(data.get("fim", []), "fim")):

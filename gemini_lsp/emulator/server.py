@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any, TypeVar
 
-from . import codegen, protocol
-from .fim import FimContext, FimRule, parse_fim
-from .http import Connection, HttpProtocolError, Request
-from .scenario import ErrorSpec, Reply
+from gemini_lsp.emulator import codegen, protocol
+from gemini_lsp.emulator.fim import FimContext, FimRule, parse_fim
+from gemini_lsp.emulator.http import Connection, HttpProtocolError, Request
+from gemini_lsp.emulator.scenario import ErrorSpec, Reply
 
 logger = logging.getLogger("gemini_lsp.emulator")
 T = TypeVar("T")

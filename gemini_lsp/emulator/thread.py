@@ -9,8 +9,8 @@ from concurrent.futures import Future
 from types import TracebackType
 from typing import Any, TypeVar
 
-from .scenario import Reply
-from .server import (
+from gemini_lsp.emulator.scenario import Reply
+from gemini_lsp.emulator.server import (
     DEFAULT_CHARS_PER_SECOND,
     DEFAULT_FIRST_TOKEN_MS,
     DEFAULT_MODEL_VERSION,

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from ..postprocess import reindent, strip_fences
-from .context import FILL
+from gemini_lsp.engine.postprocess import reindent, strip_fences
+from gemini_lsp.inline.context import FILL
 
 _IDENTIFIER = re.compile(r"\w")
 # An echo of the cursor's line is only trusted from this many characters: shorter code

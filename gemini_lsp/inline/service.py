@@ -20,15 +20,15 @@ from typing import Any
 import attrs
 from lsprotocol import types
 
-from ..attachments import UriError, is_private, locate, path_of
-from ..backend import GeminiBackend, ModelCall, explain, load_sdk
-from ..config import Settings
-from ..documents import Document
-from ..text import Loc, content
-from .cache import KEY_AFTER, KEY_BEFORE, SuggestionCache, continuation
-from .context import SYSTEM_INSTRUCTION, Around, around, budget, prompt_text
-from .fit import fit
-from .pace import TypingPace
+from gemini_lsp.config import Settings
+from gemini_lsp.engine.documents import Document
+from gemini_lsp.engine.text import Loc, content
+from gemini_lsp.gemini.attachments import UriError, is_private, locate, path_of
+from gemini_lsp.gemini.backend import GeminiBackend, ModelCall, explain, load_sdk
+from gemini_lsp.inline.cache import KEY_AFTER, KEY_BEFORE, SuggestionCache, continuation
+from gemini_lsp.inline.context import SYSTEM_INSTRUCTION, Around, around, budget, prompt_text
+from gemini_lsp.inline.fit import fit
+from gemini_lsp.inline.pace import TypingPace
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from gemini_lsp.headless_source import choose
+from gemini_lsp.cli.source import choose
 
 
 @pytest.mark.parametrize(

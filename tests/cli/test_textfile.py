@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from gemini_lsp import textfile
-from gemini_lsp.textfile import FileChangedError, Layout, TextFile
+from gemini_lsp.cli import textfile
+from gemini_lsp.cli.textfile import FileChangedError, Layout, TextFile
 
 lines = st.lists(st.text(st.characters(blacklist_characters="\r\n"), max_size=8), max_size=6)
 

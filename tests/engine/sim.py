@@ -16,9 +16,9 @@ from typing import Any
 from lsprotocol import types
 from pytest_lsp import client_capabilities
 
-from gemini_lsp.anchor import Region
-from gemini_lsp.documents import DocumentStore
-from gemini_lsp.edits import EditPump, Writer
+from gemini_lsp.engine.anchor import Region
+from gemini_lsp.engine.documents import DocumentStore
+from gemini_lsp.engine.edits import EditPump, Writer
 from tests.clients import ENCODINGS, Editor, StaleEditError, Style, generation_origin
 
 

@@ -8,9 +8,9 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from lsprotocol import types
 
-from gemini_lsp.anchor import Change, Gravity, Region, map_loc
-from gemini_lsp.documents import Document
-from gemini_lsp.text import Loc, TextBuffer
+from gemini_lsp.engine.anchor import Change, Gravity, Region, map_loc
+from gemini_lsp.engine.documents import Document
+from gemini_lsp.engine.text import Loc, TextBuffer
 from tests.engine.strategies import any_text, documents, examples, offsets
 
 EXAMPLES = examples(300)

@@ -7,9 +7,9 @@ import asyncio
 import pytest
 from lsprotocol import types
 
-from gemini_lsp.anchor import Region
-from gemini_lsp.edits import RETRY_QUIET_SECONDS
-from gemini_lsp.text import Loc, TextBuffer
+from gemini_lsp.engine.anchor import Region
+from gemini_lsp.engine.edits import RETRY_QUIET_SECONDS
+from gemini_lsp.engine.text import Loc, TextBuffer
 from tests.clients import NEOVIM, NEOVIM_VERSIONED, VSCODE, VSCODE_UNVERSIONED, Style
 from tests.engine.oracle import check_generation
 from tests.engine.sim import Simulation

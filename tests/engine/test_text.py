@@ -13,8 +13,8 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 from lsprotocol import types
 
-from gemini_lsp.documents import whole_text_change
-from gemini_lsp.text import Loc, TextBuffer, end_of_insert, split_lines
+from gemini_lsp.engine.documents import whole_text_change
+from gemini_lsp.engine.text import Loc, TextBuffer, end_of_insert, split_lines
 from tests.engine.strategies import any_text, examples, offsets
 
 ENCODINGS = {"utf-8": ("utf-8", 1), "utf-16": ("utf-16-le", 2), "utf-32": ("utf-32-le", 4)}

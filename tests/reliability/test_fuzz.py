@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pygls.exceptions import JsonRpcException
 
-from gemini_lsp import arguments
+from gemini_lsp.lsp import arguments
 from tests.reliability.harness import (
     INVALID_PARAMS,
     REQUEST_FAILED,

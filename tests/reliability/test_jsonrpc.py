@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from gemini_lsp.transport import MAX_BODY
+from gemini_lsp.lsp.transport import MAX_BODY
 from tests.reliability.rawrpc import RawServer, frame
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602

@@ -26,7 +26,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from gemini_lsp.emulator import EmulatorThread
-from gemini_lsp.secrets import Secrets
+from gemini_lsp.gemini.secrets import Secrets
 from tests.cli.conftest import clean_env
 from tests.reliability.harness import Background, Session
 

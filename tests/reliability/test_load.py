@@ -11,7 +11,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from gemini_lsp.emulator import Emulator, ErrorSpec, Reply
-from gemini_lsp.registry import HISTORY_PER_DOCUMENT
+from gemini_lsp.generations.registry import HISTORY_PER_DOCUMENT
 from tests.clients import ClientDocument
 from tests.reliability.harness import (
     REQUEST_CANCELLED,
@@ -98,7 +98,7 @@ class Soak:
         kind = ("ok", "ok", "ok", "fail", "ok", "break", "ok", "cancel", "ok", "close")[number % 10]
         if number % 10 == 0:
             # Notifications pygls 2.1 keeps a request future for, each time, unless the
-            # server drops it (see gemini_lsp/rpc.py).
+            # server drops it (see gemini_lsp/lsp/rpc.py).
             self.s.configure(retries=0, maxConcurrent=4)
             self.s.lsp.protocol.notify(types.SET_TRACE, types.SetTraceParams(types.TraceValue.Off))
         try:

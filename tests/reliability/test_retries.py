@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx2
 
-from gemini_lsp.backend import MAX_RETRY_WAIT, retry_delay, server_retry_delay
 from gemini_lsp.emulator import Emulator, ErrorSpec, Reply
+from gemini_lsp.gemini.backend import MAX_RETRY_WAIT, retry_delay, server_retry_delay
 from tests.reliability.harness import REQUEST_FAILED, generate_args, session, wait_for
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from gemini_lsp.actions import QUICKFIX, REWRITE, Problem, actions_at
-from gemini_lsp.text import Loc, split_lines
+from gemini_lsp.engine.text import Loc, split_lines
+from gemini_lsp.lsp.actions import QUICKFIX, REWRITE, Problem, actions_at
 
 
 def titles(text: str, line: int, language: str = "python", **kw: object) -> list[str]:

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from gemini_lsp import attachments
-from gemini_lsp.attachments import (
+from gemini_lsp.gemini import attachments
+from gemini_lsp.gemini.attachments import (
     HELD,
     MAX_FILE_BYTES,
     AttachmentError,

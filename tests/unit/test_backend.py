@@ -8,14 +8,14 @@ from typing import Any
 import httpx2
 from google.genai import errors
 
-from gemini_lsp.backend import (
+from gemini_lsp.config import Settings
+from gemini_lsp.gemini.backend import (
     GeminiBackend,
     ModelStream,
     explain,
     retry_delay,
     server_retry_delay,
 )
-from gemini_lsp.config import Settings
 
 
 def api_error(code: int, status: str, details: list[dict[str, Any]] | None = None) -> Any:
@@ -119,7 +119,7 @@ def _text_chunk(text: str) -> Any:
 async def test_a_fast_stream_waits_for_its_consumer_and_loses_nothing() -> None:
     """The reader holds at most MAX_QUEUED_PIECES that the consumer has not taken: it waits
     (and so does the HTTP stream) instead of piling up the answer in memory."""
-    from gemini_lsp.backend import MAX_QUEUED_PIECES
+    from gemini_lsp.gemini.backend import MAX_QUEUED_PIECES
 
     count = MAX_QUEUED_PIECES * 4
     read = 0
@@ -150,7 +150,7 @@ async def test_a_fast_stream_waits_for_its_consumer_and_loses_nothing() -> None:
 
 
 async def test_a_stream_waiting_for_its_consumer_still_closes_from_inside_the_read() -> None:
-    from gemini_lsp.backend import MAX_QUEUED_PIECES
+    from gemini_lsp.gemini.backend import MAX_QUEUED_PIECES
 
     read_cancelled = asyncio.Event()
     never = asyncio.get_running_loop().create_future()

@@ -5,9 +5,9 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
+from gemini_lsp.engine.text import split_lines
 from gemini_lsp.inline.cache import KEY_AFTER, KEY_BEFORE, SuggestionCache, continuation
 from gemini_lsp.inline.context import around
-from gemini_lsp.text import split_lines
 
 
 def windows(text: str, offset: int, longest: int = 200) -> tuple[str, str]:

@@ -6,9 +6,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gemini_lsp.emulator.fim import parse_fim
+from gemini_lsp.engine.text import split_lines
 from gemini_lsp.inline.context import START, Around, around, budget, prompt_text
 from gemini_lsp.inline.pace import MAX_WAIT_S, TypingPace
-from gemini_lsp.text import split_lines
 
 
 def test_windows_stop_at_their_size_and_mark_the_start_of_the_file() -> None:

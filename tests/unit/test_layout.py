@@ -3,8 +3,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gemini_lsp.layout import insertion_layout
-from gemini_lsp.text import Loc, split_lines
+from gemini_lsp.engine.layout import insertion_layout
+from gemini_lsp.engine.text import Loc, split_lines
 
 BODY = split_lines("class A:\n    def f(self):\n        \n        return 1\n\n\nx = 1")
 

@@ -4,7 +4,7 @@ import asyncio
 
 from lsprotocol import types
 
-from gemini_lsp.progress import Progress
+from gemini_lsp.lsp.progress import Progress
 
 Sent = list[tuple[str, object]]
 

@@ -3,14 +3,14 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gemini_lsp.prompts import (
+from gemini_lsp.engine.text import split_lines
+from gemini_lsp.gemini.prompts import (
     CURSOR,
     SELECTION_END,
     SELECTION_START,
     build_prompt,
     context_from_lines,
 )
-from gemini_lsp.text import split_lines
 
 
 @settings(max_examples=300)

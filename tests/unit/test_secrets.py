@@ -8,7 +8,7 @@ import json
 import pytest
 
 from gemini_lsp.config import is_model_name, resolve
-from gemini_lsp.secrets import MAX_KEYS, MaskedStream, Secrets, key_problem, usable_key
+from gemini_lsp.gemini.secrets import MAX_KEYS, MaskedStream, Secrets, key_problem, usable_key
 
 KEY = "AIzaUnitTest-0a1b2c3d4e5f6a7b8c9d0e1f"
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from gemini_lsp.arguments import COMMANDS, EDIT, GENERATE, REFINE
+from gemini_lsp.lsp.arguments import COMMANDS, EDIT, GENERATE, REFINE
 
 PACKAGE = Path(__file__).resolve().parents[3] / "editors" / "emacs" / "gemini-lsp.el"
 

@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING, Any
 
 import attrs
 
-from .config import Settings
-from .secrets import KEY_VARIABLES as KEY_VARIABLES
-from .secrets import KEYS, InvalidKeyError, environment_key, mask, usable_key
+from gemini_lsp.config import Settings
+from gemini_lsp.gemini.secrets import KEY_VARIABLES as KEY_VARIABLES
+from gemini_lsp.gemini.secrets import KEYS, InvalidKeyError, environment_key, mask, usable_key
 
 if TYPE_CHECKING:
     from google import genai
@@ -197,7 +197,7 @@ class GeminiBackend:
 def _on_the_wire(contents: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The turns with each attached file made a part: the call itself keeps the files, whose
     bytes are dropped when the generation ends, not parts that would keep them."""
-    from .attachments import Attachment
+    from gemini_lsp.gemini.attachments import Attachment
 
     return [
         {

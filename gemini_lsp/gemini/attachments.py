@@ -39,7 +39,13 @@ from urllib.parse import unquote, urlsplit
 
 import attrs
 
-from .ignore import IGNORE_FILE, FolderRules, Warn, default_excluded, place_excluded
+from gemini_lsp.gemini.ignore import (
+    IGNORE_FILE,
+    FolderRules,
+    Warn,
+    default_excluded,
+    place_excluded,
+)
 
 __all__ = [
     "IGNORE_FILE",

@@ -11,8 +11,8 @@ import re
 
 import attrs
 
-from .arguments import EDIT, GENERATE
-from .text import Loc, content
+from gemini_lsp.engine.text import Loc, content
+from gemini_lsp.lsp.arguments import EDIT, GENERATE
 
 QUICKFIX = "quickfix"
 REWRITE = "refactor.rewrite"

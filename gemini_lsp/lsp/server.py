@@ -23,14 +23,15 @@ from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import lsp_method
 
-from . import __version__, config, transport
-from .attachments import HELD, UriError, path_of
-from .backend import GeminiBackend
-from .documents import DocumentStore
-from .generation import Generation, Stop
-from .registry import GenerationRegistry
-from .rpc import RobustProtocol
-from .secrets import KEYS, Secrets
+from gemini_lsp import __version__, config
+from gemini_lsp.engine.documents import DocumentStore
+from gemini_lsp.gemini.attachments import HELD, UriError, path_of
+from gemini_lsp.gemini.backend import GeminiBackend
+from gemini_lsp.gemini.secrets import KEYS, Secrets
+from gemini_lsp.generations.generation import Generation, Stop
+from gemini_lsp.generations.registry import GenerationRegistry
+from gemini_lsp.lsp import transport
+from gemini_lsp.lsp.rpc import RobustProtocol
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +254,7 @@ def _rss_bytes() -> int:
 
 def create_server(secrets: Secrets | None = None) -> GeminiLanguageServer:
     """A fresh server with every feature registered; `secrets` collects the keys it sees."""
-    from .features import code_actions, commands, inline_completion, lifecycle
+    from gemini_lsp.lsp.features import code_actions, commands, inline_completion, lifecycle
 
     server = GeminiLanguageServer(secrets)
     lifecycle.setup(server)

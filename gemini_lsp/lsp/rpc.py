@@ -43,7 +43,7 @@ from pygls.protocol.json_rpc import (
 )
 from pygls.protocol.language_server import lsp_method
 
-from .secrets import KEYS, Secrets
+from gemini_lsp.gemini.secrets import KEYS, Secrets
 
 log = logging.getLogger(__name__)
 

@@ -12,18 +12,18 @@ from typing import Any
 import attrs
 from lsprotocol import types
 
-from .anchor import Region
-from .attachments import Attachment, locate, path_of, with_files
-from .backend import GeminiBackend, ModelCall
-from .config import Settings
-from .documents import Document
-from .edits import EditPump, SendEdit, Writer
-from .generation import Generation, Kind, Limiter, Status, Stop
-from .layout import insertion_layout
-from .postprocess import insertion_pipeline
-from .progress import CreateToken, Notify, Progress
-from .prompts import build_prompt, context_from_lines, refinement
-from .text import Loc, end_of_insert
+from gemini_lsp.config import Settings
+from gemini_lsp.engine.anchor import Region
+from gemini_lsp.engine.documents import Document
+from gemini_lsp.engine.edits import EditPump, SendEdit, Writer
+from gemini_lsp.engine.layout import insertion_layout
+from gemini_lsp.engine.postprocess import insertion_pipeline
+from gemini_lsp.engine.text import Loc, end_of_insert
+from gemini_lsp.gemini.attachments import Attachment, locate, path_of, with_files
+from gemini_lsp.gemini.backend import GeminiBackend, ModelCall
+from gemini_lsp.gemini.prompts import build_prompt, context_from_lines, refinement
+from gemini_lsp.generations.generation import Generation, Kind, Limiter, Status, Stop
+from gemini_lsp.lsp.progress import CreateToken, Notify, Progress
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import attrs
 
-from .text import Loc, content
+from gemini_lsp.engine.text import Loc, content
 
 
 @attrs.frozen

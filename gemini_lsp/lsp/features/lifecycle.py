@@ -8,12 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from .. import config
-from ..generation import Stop
-from ..registry import ClientLink
+from gemini_lsp import config
+from gemini_lsp.generations.generation import Stop
+from gemini_lsp.generations.registry import ClientLink
 
 if TYPE_CHECKING:
-    from ..server import GeminiLanguageServer
+    from gemini_lsp.lsp.server import GeminiLanguageServer
 
 log = logging.getLogger(__name__)
 

@@ -56,9 +56,9 @@ from collections.abc import Awaitable, Callable
 import attrs
 from lsprotocol import types
 
-from .anchor import Change, Gravity, Region, carve
-from .documents import Document, common_prefix, joined
-from .text import Loc, TextBuffer, end_of_insert
+from gemini_lsp.engine.anchor import Change, Gravity, Region, carve
+from gemini_lsp.engine.documents import Document, common_prefix, joined
+from gemini_lsp.engine.text import Loc, TextBuffer, end_of_insert
 
 log = logging.getLogger(__name__)
 

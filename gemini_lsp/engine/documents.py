@@ -6,8 +6,8 @@ from collections.abc import Callable
 
 from lsprotocol import types
 
-from .anchor import Change
-from .text import Loc, TextBuffer
+from gemini_lsp.engine.anchor import Change
+from gemini_lsp.engine.text import Loc, TextBuffer
 
 ChangeObserver = Callable[[Change], None]
 

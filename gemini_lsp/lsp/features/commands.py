@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
-from .. import arguments
-from ..arguments import CancelArgs, EditArgs, GenerateArgs, RefineArgs, RevertArgs
-from ..attachments import (
+from gemini_lsp.engine.documents import Document
+from gemini_lsp.engine.edits import REFINE_WAIT_SECONDS
+from gemini_lsp.gemini.attachments import (
     Attachment,
     AttachmentError,
     BusyError,
@@ -25,14 +25,14 @@ from ..attachments import (
     release,
     reload_async,
 )
-from ..backend import GenerationFailedError
-from ..documents import Document
-from ..edits import REFINE_WAIT_SECONDS
-from ..generation import Generation
-from ..registry import RegistryError, Target
+from gemini_lsp.gemini.backend import GenerationFailedError
+from gemini_lsp.generations.generation import Generation
+from gemini_lsp.generations.registry import RegistryError, Target
+from gemini_lsp.lsp import arguments
+from gemini_lsp.lsp.arguments import CancelArgs, EditArgs, GenerateArgs, RefineArgs, RevertArgs
 
 if TYPE_CHECKING:
-    from ..server import GeminiLanguageServer
+    from gemini_lsp.lsp.server import GeminiLanguageServer
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,10 @@ from typing import Any
 
 from lsprotocol import types
 
-from . import headless_source
-from .headless_display import Display
-from .text import TextBuffer
-from .textfile import FileChangedError, TextFile, count_lines
+from gemini_lsp.cli import source as sources
+from gemini_lsp.cli.display import Display
+from gemini_lsp.cli.textfile import FileChangedError, TextFile, count_lines
+from gemini_lsp.engine.text import TextBuffer
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -124,7 +124,7 @@ def _run(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"gemini-lsp generate: cannot read {path}: {error.strerror}", file=sys.stderr)
         return EXIT_USAGE
-    source = headless_source.choose(os.environ, args.emulator)
+    source = sources.choose(os.environ, args.emulator)
     if source.kind == "none":
         print(source.description, file=sys.stderr)
         return EXIT_NO_CREDENTIALS
@@ -197,17 +197,17 @@ def _parse_range(text: str) -> types.Range:
     return types.Range(types.Position(a, b), types.Position(c, d))
 
 
-def _server_environment(source: headless_source.Source, emulator_url: str | None) -> dict[str, str]:
+def _server_environment(source: sources.Source, emulator_url: str | None) -> dict[str, str]:
     env = dict(os.environ)
     if emulator_url is not None:
         # Only the emulator: no real key travels to it, and Vertex settings do not apply.
         for name in (
-            *headless_source.KEY_VARIABLES,
-            *headless_source.VERTEX_VARIABLES,
+            *sources.KEY_VARIABLES,
+            *sources.VERTEX_VARIABLES,
             "GOOGLE_VERTEX_BASE_URL",
         ):
             env.pop(name, None)
-        env[headless_source.BASE_URL_VARIABLE] = emulator_url
+        env[sources.BASE_URL_VARIABLE] = emulator_url
         # No word of it is one the server should mask (it masks its key wherever it prints).
         env["GEMINI_API_KEY"] = "emu-key-not-secret"
     return env
@@ -217,7 +217,7 @@ async def _session(
     args: argparse.Namespace,
     prompt: str,
     file: TextFile,
-    source: headless_source.Source,
+    source: sources.Source,
     display: Display,
 ) -> Outcome | None:
     """Streams the generation into a copy of the file's text; None when given up."""
@@ -227,7 +227,7 @@ async def _session(
     emulator = None
     try:
         if source.kind == "emulator":
-            from .emulator import Emulator
+            from gemini_lsp.emulator import Emulator
 
             emulator = Emulator()
             emulator_url: str | None = await emulator.start()

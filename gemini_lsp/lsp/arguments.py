@@ -12,7 +12,7 @@ from cattrs.gen import make_dict_structure_fn, override
 from lsprotocol import converters, types
 from pygls.exceptions import JsonRpcInvalidParams
 
-from .config import MODEL_EXPECTED, is_model_name
+from gemini_lsp.config import MODEL_EXPECTED, is_model_name
 
 # The command ids, shared with the editor plugins (a test keeps them in step).
 GENERATE = "gemini.generate"

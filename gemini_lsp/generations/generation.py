@@ -11,13 +11,20 @@ from typing import Any
 
 import attrs
 
-from .anchor import Region
-from .backend import GeminiBackend, GenerationFailedError, ModelCall, Usage, explain, load_sdk
-from .config import Settings
-from .documents import Document
-from .edits import EditPump, Writer
-from .postprocess import Transform
-from .progress import Progress
+from gemini_lsp.config import Settings
+from gemini_lsp.engine.anchor import Region
+from gemini_lsp.engine.documents import Document
+from gemini_lsp.engine.edits import EditPump, Writer
+from gemini_lsp.engine.postprocess import Transform
+from gemini_lsp.gemini.backend import (
+    GeminiBackend,
+    GenerationFailedError,
+    ModelCall,
+    Usage,
+    explain,
+    load_sdk,
+)
+from gemini_lsp.lsp.progress import Progress
 
 log = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import enum
 
 import attrs
 
-from .text import Loc, end_of_insert
+from gemini_lsp.engine.text import Loc, end_of_insert
 
 
 class Gravity(enum.Enum):

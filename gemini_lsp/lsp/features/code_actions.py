@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..actions import QUICKFIX, Action, Problem, actions_at
-from ..text import TextBuffer
+from gemini_lsp.engine.text import TextBuffer
+from gemini_lsp.lsp.actions import QUICKFIX, Action, Problem, actions_at
 
 if TYPE_CHECKING:
-    from ..server import GeminiLanguageServer
+    from gemini_lsp.lsp.server import GeminiLanguageServer
 
 KINDS = [types.CodeActionKind.QuickFix, types.CodeActionKind.RefactorRewrite]
 

@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from ..documents import Document
-from ..inline.service import InlineCompletions
+from gemini_lsp.engine.documents import Document
+from gemini_lsp.inline.service import InlineCompletions
 
 if TYPE_CHECKING:
-    from ..server import GeminiLanguageServer
+    from gemini_lsp.lsp.server import GeminiLanguageServer
 
 INLINE_STATS = "gemini/inlineStats"
 

@@ -1,0 +1,1 @@
+"""The command line: generate into a file without an editor."""

@@ -1,0 +1,1 @@
+"""The Gemini side: the SDK client, streaming, retries, errors, keys, prompts, attachments."""
