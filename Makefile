@@ -39,7 +39,7 @@ lint: venv vscode-lint
 # PYTHONDONTWRITEBYTECODE set, every server start would compile it again.
 bench: venv
 	$(BIN)/python -m compileall -q gemini_lsp
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .mypy_cache .ruff_cache .hypothesis bench-results test-artifacts

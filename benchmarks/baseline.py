@@ -9,17 +9,18 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+import attrs
 
 MODEL = "gemini-2.5-flash"
 
 
-@dataclass
+@attrs.define
 class Stream:
     started_at: float  # the call was made
-    chunk_times: list[float] = field(default_factory=list)  # each chunk yielded
-    texts: list[str] = field(default_factory=list)
+    chunk_times: list[float] = attrs.field(factory=list)  # each chunk yielded
+    texts: list[str] = attrs.field(factory=list)
 
     @property
     def ended_at(self) -> float:

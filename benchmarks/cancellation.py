@@ -7,11 +7,12 @@ import asyncio
 import random
 import time
 
+from testkit.styles import Style
+
 from .harness import DOCUMENT, OPEN_SETTLE_S, PROMPT, Harness, chunk_texts, reply
 from .report import Figure
 from .sizes import Sizes
 from .stats import median, ms, percentile
-from .styles import Style
 
 REQUEST_CANCELLED = -32800
 

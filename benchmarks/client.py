@@ -2,28 +2,31 @@
 
 The test client (pytest-lsp) structures every message into lsprotocol objects and rebuilds
 whole documents on each change; timing through it would time the client. This one parses
-JSON once, keeps documents as lists of lines, and otherwise does what an editor does:
-applies each `workspace/applyEdit`, syncs it back with `didChange` before answering, and
-rejects a versioned edit whose version is not the document's (as VS Code does).
+JSON once and keeps documents as lists of lines; what it does with the server's edits and
+when it syncs them back is the style's, written once in testkit.sync.
 """
 
 from __future__ import annotations
 
 import asyncio
 import itertools
-import json
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-from .styles import Style
+import attrs
+
+from testkit.framing import encode, read_message
+from testkit.styles import Style
+from testkit.sync import SyncQueue, answer, verdict
+from testkit.waiting import within
 
 SERVER = (sys.executable, "-m", "gemini_lsp")
+INTERNAL_ERROR = -32603
 
 
-@dataclass
+@attrs.define
 class Edit:
     """One applied `workspace/applyEdit` for one document."""
 
@@ -32,20 +35,20 @@ class Edit:
     text: str
 
 
-@dataclass
+@attrs.define
 class Document:
     uri: str
     lines: list[str]  # without their "\n"
     version: int = 0
-    edits: list[Edit] = field(default_factory=list)
-    edited: asyncio.Event = field(default_factory=asyncio.Event)
+    edits: list[Edit] = attrs.field(factory=list)
+    edited: asyncio.Event = attrs.field(factory=asyncio.Event)
 
     @property
     def text(self) -> str:
         return "\n".join(self.lines)
 
 
-@dataclass
+@attrs.define
 class Response:
     received_at: float
     result: Any = None
@@ -68,12 +71,10 @@ class LeanClient:
         self.documents: dict[str, Document] = {}
         self.proc: asyncio.subprocess.Process | None = None
         self.messages: list[str] = []  # window/showMessage texts, for diagnosing a bad run
+        self.sync = SyncQueue[dict[str, Any]](style, self._send_changes)
         self._ids = itertools.count(1)
         self._pending: dict[int | str, asyncio.Future[Response]] = {}
         self._reader: asyncio.Task[None] | None = None
-        self._unsynced: dict[str, list[dict[str, Any]]] = {}
-        self._debounce: asyncio.TimerHandle | None = None
-        self._commands = 0  # command requests waiting for their answer
 
     # -- process and framing -------------------------------------------------------------
 
@@ -93,25 +94,15 @@ class LeanClient:
     def _write(self, *messages: Mapping[str, Any]) -> None:
         assert self.proc is not None
         assert self.proc.stdin is not None
-        out = bytearray()
-        for message in messages:
-            body = json.dumps({"jsonrpc": "2.0", **message}).encode()
-            out += b"Content-Length: %d\r\n\r\n" % len(body) + body
-        self.proc.stdin.write(bytes(out))
+        out = b"".join(encode({"jsonrpc": "2.0", **message}) for message in messages)
+        self.proc.stdin.write(out)
 
     async def _read_loop(self) -> None:
         assert self.proc is not None
         assert self.proc.stdout is not None
-        stdout = self.proc.stdout
         try:
-            while True:
-                header = await stdout.readuntil(b"\r\n\r\n")
-                length = 0
-                for line in header.split(b"\r\n"):
-                    if line.lower().startswith(b"content-length:"):
-                        length = int(line.split(b":", 1)[1])
-                body = await stdout.readexactly(length)
-                self._dispatch(json.loads(body), time.monotonic())
+            while (message := await read_message(self.proc.stdout)) is not None:
+                self._dispatch(message, time.monotonic())
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
@@ -154,16 +145,14 @@ class LeanClient:
         self._write({"method": method, "params": params})
 
     async def initialize(self, root_uri: str) -> Response:
-        response = await self.send_request(
-            "initialize",
-            {
-                "processId": None,
-                "rootUri": root_uri,
-                "workspaceFolders": [{"uri": root_uri, "name": "bench"}],
-                "capabilities": self.style.capabilities,
-                "initializationOptions": {"geminiLsp": self.settings},
-            },
-        )
+        params = {
+            "processId": None,
+            "rootUri": root_uri,
+            "workspaceFolders": [{"uri": root_uri, "name": "bench"}],
+            "capabilities": self.style.capabilities_json,
+            "initializationOptions": {"geminiLsp": self.settings},
+        }
+        response = await within(self.send_request("initialize", params), "initialize")
         self.notify("initialized", {})
         return response
 
@@ -183,15 +172,14 @@ class LeanClient:
     # -- documents -----------------------------------------------------------------------
 
     def open(self, uri: str, text: str) -> Document:
-        document = Document(uri, text.split("\n"))
+        document = Document(uri, text.split("\n"), self.style.first_version)
         self.documents[uri] = document
-        self.notify(
-            "textDocument/didOpen",
-            {"textDocument": {"uri": uri, "languageId": "python", "version": 0, "text": text}},
-        )
+        item = {"uri": uri, "languageId": "python", "version": document.version, "text": text}
+        self.notify("textDocument/didOpen", {"textDocument": item})
         return document
 
     def close(self, document: Document) -> None:
+        self.sync.flush(document.uri)
         self.documents.pop(document.uri, None)
         self.notify("textDocument/didClose", {"textDocument": {"uri": document.uri}})
 
@@ -203,71 +191,51 @@ class LeanClient:
             "position": {"line": line, "character": 0},
             "prompt": prompt,
         }
-        answer = self.send_request(
+        answered = self.send_request(
             "workspace/executeCommand",
             {"command": "gemini.generate", "arguments": [argument]},
             msg_id,
         )
-        self._commands += 1
-        answer.add_done_callback(self._command_answered)
-        return answer
-
-    def _command_answered(self, _: asyncio.Future[Response]) -> None:
-        self._commands -= 1
-        if self._unsynced and not self._holding:
-            self._restart_debounce()
-
-    @property
-    def _holding(self) -> bool:
-        return self.style.quiet_while_requesting and self._commands > 0
+        self.sync.request_sent()
+        answered.add_done_callback(lambda _: self.sync.request_answered())
+        return answered
 
     def _apply_edit(self, msg_id: Any, params: dict[str, Any], received_at: float) -> None:
-        edit = params["edit"]
-        groups: list[tuple[str, int | None, list[dict[str, Any]]]] = []
-        for change in edit.get("documentChanges") or []:
-            groups.append(
-                (
-                    change["textDocument"]["uri"],
-                    change["textDocument"].get("version"),
-                    change["edits"],
-                )
-            )
-        for uri, edits in (edit.get("changes") or {}).items():
-            groups.append((uri, None, edits))
-        for uri, version, _ in groups:
-            document = self.documents.get(uri)
-            if document is None or (version is not None and version != document.version):
-                self._write({"id": msg_id, "result": {"applied": False, "failureReason": "stale"}})
-                return
-        syncs = []
-        for uri, _, edits in groups:
-            document = self.documents[uri]
-            # Bottom-up, so earlier positions stay valid while later ones change.
-            ordered = sorted(
-                edits,
-                key=lambda e: (e["range"]["start"]["line"], e["range"]["start"]["character"]),
-                reverse=True,
-            )
-            for text_edit in ordered:
-                self._replace(document, text_edit["range"], text_edit["newText"])
-            document.version += 1  # one version per workspace edit, however many text edits
-            changes = [{"range": e["range"], "text": e["newText"]} for e in ordered]
-            text = "".join(e["newText"] for e in edits)
-            document.edits.append(Edit(received_at, time.monotonic(), text))
-            document.edited.set()
-            syncs.append((document, changes))
-        if self.style.debounce_s > 0:
-            self._write({"id": msg_id, "result": {"applied": True}})
-            for document, changes in syncs:
-                self._unsynced.setdefault(document.uri, []).extend(changes)
-            if not self._holding:
-                self._restart_debounce()
-        else:
-            # Like VS Code: the change is synced before the edit is answered.
-            self._write(
-                *(self._did_change(d, c) for d, c in syncs),
-                {"id": msg_id, "result": {"applied": True}},
-            )
+        groups = _groups(params["edit"])
+        verdicts = [
+            verdict(self.style, d.version if (d := self.documents.get(uri)) else None, version)
+            for uri, version, _ in groups
+        ]
+        fate = answer(verdicts)
+        if fate == "error":
+            error = {"code": INTERNAL_ERROR, "message": "The edit is for a stale version"}
+            self._write({"id": msg_id, "error": error})
+            return
+        if fate == "reject":
+            self._write({"id": msg_id, "result": {"applied": False, "failureReason": "stale"}})
+            return
+        for (uri, _, edits), taken in zip(groups, verdicts, strict=True):
+            if taken == "apply":
+                self._apply(self.documents[uri], edits, received_at)
+        self._write({"id": msg_id, "result": {"applied": True}})
+
+    def _apply(self, document: Document, edits: list[dict[str, Any]], received_at: float) -> None:
+        # Bottom-up, so earlier positions stay valid while later ones change.
+        ordered = sorted(
+            edits,
+            key=lambda e: (e["range"]["start"]["line"], e["range"]["start"]["character"]),
+            reverse=True,
+        )
+        for text_edit in ordered:
+            self._replace(document, text_edit["range"], text_edit["newText"])
+        document.version += 1  # one version per workspace edit, however many text edits
+        text = "".join(e["newText"] for e in edits)
+        document.edits.append(Edit(received_at, time.monotonic(), text))
+        document.edited.set()
+        # Synced before the edit is answered unless the style holds it (as VS Code does).
+        self.sync.changed(
+            document.uri, [{"range": e["range"], "text": e["newText"]} for e in ordered]
+        )
 
     def _replace(self, document: Document, where: dict[str, Any], text: str) -> None:
         start, end = where["start"], where["end"]
@@ -286,19 +254,21 @@ class LeanClient:
             },
         }
 
-    def _restart_debounce(self) -> None:
-        # Neovim's timer restarts on every change: a steady stream of edits is synced late.
-        if self._debounce is not None:
-            self._debounce.cancel()
-        self._debounce = asyncio.get_running_loop().call_later(self.style.debounce_s, self._flush)
+    def _send_changes(self, uri: str, changes: list[dict[str, Any]]) -> None:
+        document = self.documents.get(uri)
+        if document is None:
+            return
+        if self.style.full_sync:
+            changes = [{"text": document.text}]
+        self._write(self._did_change(document, changes))
 
-    def _flush(self) -> None:
-        self._debounce = None
-        pending, self._unsynced = self._unsynced, {}
-        messages = [
-            self._did_change(self.documents[uri], changes)
-            for uri, changes in pending.items()
-            if uri in self.documents
-        ]
-        if messages:
-            self._write(*messages)
+
+def _groups(edit: dict[str, Any]) -> list[tuple[str, int | None, list[dict[str, Any]]]]:
+    """Each document's text edits, with the version they name (None: unversioned)."""
+    groups: list[tuple[str, int | None, list[dict[str, Any]]]] = []
+    for change in edit.get("documentChanges") or []:
+        document = change["textDocument"]
+        groups.append((document["uri"], document.get("version"), change["edits"]))
+    for uri, edits in (edit.get("changes") or {}).items():
+        groups.append((uri, None, edits))
+    return groups

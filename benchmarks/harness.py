@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import os
 import re
 import tempfile
 import time
@@ -15,11 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from testkit import environment
+from testkit.emulators import API_KEY, EmulatorProcess
+from testkit.styles import Style
+from testkit.waiting import within
+
 from .baseline import RawSdk, Stream
 from .client import Document, LeanClient, Response
 from .cpu import own_cpu_s, process_cpu_s
-from .emulator_proc import API_KEY, EmulatorProcess
-from .styles import Style
 
 PROMPT = "Write the next lines"
 DOCUMENT = "# benchmark\n\n"  # generation goes on the blank line 1
@@ -96,13 +98,7 @@ class BaselineRun:
 
 
 def server_env() -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GEMINI_BASE_URL")
-    }
-    env["GEMINI_API_KEY"] = API_KEY
-    return env
+    return environment.server_env({"GEMINI_API_KEY": API_KEY})
 
 
 class Harness:
@@ -165,7 +161,7 @@ class Harness:
         assert client.proc is not None
         cpu = process_cpu_s(client.proc.pid)
         sent_at = time.monotonic()
-        response = await client.generate(document, 1, PROMPT)
+        response = await within(client.generate(document, 1, PROMPT), "gemini.generate")
         cpu = process_cpu_s(client.proc.pid) - cpu
         if response.error is not None:
             raise RuntimeError(f"generation failed: {response.error} {client.messages}")

@@ -24,7 +24,8 @@ import time
 from typing import Any
 
 from gemini_lsp.inline.context import START, SYSTEM_INSTRUCTION, Around, prompt_text
-from gemini_lsp.inline.service import TOKENS_PER_LINE
+from gemini_lsp.inline.request import TOKENS_PER_LINE
+from testkit.styles import Style
 
 from .client import Document, LeanClient, Response
 from .cpu import own_cpu_s, process_cpu_s
@@ -32,7 +33,6 @@ from .harness import Harness
 from .report import Figure
 from .sizes import Sizes
 from .stats import median, ms, percentile
-from .styles import Style
 
 INVOKED, AUTOMATIC = 1, 2
 CODE = "import math\n\n\ndef area(radius):\n    return math.pi * radius ** 2\n\n"
@@ -182,6 +182,19 @@ async def overhead(harness: Harness, client: LeanClient, style: Style, sizes: Si
         response = await client.send_request("gemini/inlineStats", None)
         floor.append(ms(response.received_at - sent))
     client.close(document)
+    return _overhead_figure(style, sizes, server_ms, sdk_ms, before, after, cpu, floor)
+
+
+def _overhead_figure(
+    style: Style,
+    sizes: Sizes,
+    server_ms: list[float],
+    sdk_ms: list[float],
+    before: dict[str, list[float]],
+    after: dict[str, list[float]],
+    cpu: dict[str, float],
+    floor: list[float],
+) -> Figure:
     differences = [s - b for s, b in zip(server_ms, sdk_ms, strict=True)]
     return Figure(
         "inline_overhead_ms",
@@ -316,7 +329,13 @@ async def typing(harness: Harness, client: LeanClient, style: Style, sizes: Size
         client.close(document)
         return per_burst, served, sent
 
-    (steady_asked, keys), (per_burst, hits, asked) = await asyncio.gather(steady(), bursts())
+    return _typing_figures(style, *await asyncio.gather(steady(), bursts()))
+
+
+def _typing_figures(
+    style: Style, steady: tuple[int, int], bursts: tuple[list[int], int, int]
+) -> list[Figure]:
+    (steady_asked, keys), (per_burst, hits, asked) = steady, bursts
     per_100 = 100 * steady_asked / keys
     hit_rate = 100 * hits / asked if asked else float("nan")
     return [
@@ -349,6 +368,7 @@ async def typing(harness: Harness, client: LeanClient, style: Style, sizes: Size
             hit_rate,
             "%",
             None,
+            higher_is_better=True,
             server=f"{hits} of {asked} requests",
             baseline="0 %",
             details={"hits": hits, "requests": asked},

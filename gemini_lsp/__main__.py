@@ -11,6 +11,8 @@ import sys
 from gemini_lsp import __version__
 from gemini_lsp.gemini.secrets import KEYS, MaskedStream, Secrets
 
+log = logging.getLogger(__name__)
+
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -107,14 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         from gemini_lsp.emulator import cli as emulator_cli
 
         return emulator_cli.run(args)
-    from gemini_lsp.gemini.attachments import keep_large_buffers_apart
     from gemini_lsp.lsp.server import create_server
 
-    keep_large_buffers_apart()
     server = create_server(KEYS)
     if args.tcp:
         if not _is_loopback(args.host):
-            logging.getLogger("gemini_lsp").warning("%s", _remote_warning(args.host))
+            log.warning("%s", _remote_warning(args.host))
         server.start_tcp(args.host, args.port)
     else:
         server.start_io()

@@ -1,47 +1,43 @@
 """Settings: one `geminiLsp` object, merged from the client's three sources and validated.
 
-Invalid values never stop the server: each is reported and falls back to its default.
+What each setting accepts is defined in `gemini_lsp.contract.settings`. Invalid values never
+stop the server: each is reported and falls back to its default.
 """
 
 from __future__ import annotations
 
+import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any, Literal
 
 import attrs
 
+from gemini_lsp.contract.settings import (
+    GROUPS,
+    SECTION,
+    SETTINGS,
+    JsonType,
+    Setting,
+)
 from gemini_lsp.gemini.secrets import key_problem
 
-SECTION = "geminiLsp"
+# SECTION is the contract's, used by the server as `config.SECTION`.
+__all__ = [
+    "MODEL_NAME",
+    "MODEL_NAME_CHARS",
+    "SECTION",
+    "SETTING_NAMES",
+    "OnCancel",
+    "Resolution",
+    "Settings",
+    "accepts",
+    "is_model_name",
+    "resolve",
+    "section_of",
+]
 
 OnCancel = Literal["keep", "discard"]
-
-
-def _is_bool(value: object) -> bool:
-    return isinstance(value, bool)
-
-
-def _is_int(low: int, high: int) -> Callable[[object], bool]:
-    def check(value: object) -> bool:
-        return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
-
-    return check
-
-
-def _is_number(low: float, high: float) -> Callable[[object], bool]:
-    def check(value: object) -> bool:
-        return (
-            isinstance(value, (int, float))
-            and not isinstance(value, bool)
-            and low <= float(value) <= high
-        )
-
-    return check
-
-
-def _is_optional_str(value: object) -> bool:
-    return value is None or isinstance(value, str)
 
 
 # Gemini's model ids ("gemini-2.5-flash"), optionally as a resource name: "models/…",
@@ -52,10 +48,6 @@ MODEL_NAME = re.compile(
     rf"(?:models/|tunedModels/|publishers/{_MODEL_ID}/models/)?{_MODEL_ID}", re.ASCII
 )
 MODEL_NAME_CHARS = 200
-MODEL_EXPECTED = (
-    "a model name such as gemini-2.5-flash (lowercase letters, digits, '.', '-' and '_', "
-    "optionally after models/ or tunedModels/)"
-)
 
 
 def is_model_name(value: object) -> bool:
@@ -67,37 +59,43 @@ def is_model_name(value: object) -> bool:
     )
 
 
-def _is_model(value: object) -> bool:
-    return is_model_name(value)
+def _has_type(kind: JsonType, value: object) -> bool:
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "boolean":
+        return isinstance(value, bool)
+    if kind == "integer":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "number":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return value is None
 
 
-def _is_api_key(value: object) -> bool:
-    return value is None or (isinstance(value, str) and key_problem(value) is None)
-
-
-def _is_optional_number(low: float, high: float) -> Callable[[object], bool]:
-    number = _is_number(low, high)
-    return lambda value: value is None or number(value)
-
-
-def _is_optional_int(low: int, high: int) -> Callable[[object], bool]:
-    integer = _is_int(low, high)
-    return lambda value: value is None or integer(value)
-
-
-@attrs.frozen
-class SettingSpec:
-    """What one setting accepts, for validation and for the editors' settings schemas."""
-
-    name: str  # camelCase, as clients send it
-    attribute: str  # snake_case, on `Settings`
-    check: Callable[[object], bool]
-    expected: str  # for the error message a person reads
+def accepts(setting: Setting, value: object) -> bool:
+    """Whether `value` (never null: null resets) is valid for `setting`."""
+    if not any(_has_type(kind, value) for kind in setting.types):
+        return False
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        # Written as `not (within)` so that NaN, which compares false, is refused.
+        low = -math.inf if setting.minimum is None else setting.minimum
+        high = math.inf if setting.maximum is None else setting.maximum
+        if not low <= float(value) <= high:
+            return False
+    if setting.choices and value not in {choice for choice, _ in setting.choices}:
+        return False
+    if setting.pattern is not None and not re.match(setting.pattern, str(value)):
+        return False
+    if setting.format == "model":
+        return is_model_name(value)
+    if setting.format == "apiKey":
+        return isinstance(value, str) and key_problem(value) is None
+    return True
 
 
 @attrs.frozen
 class Settings:
-    """The effective `geminiLsp` settings; the README's settings table lists the same defaults."""
+    """The effective `geminiLsp` settings, with the defaults of `gemini_lsp.contract.settings`
+    (tests/test_contract.py compares the two)."""
 
     model: str = "gemini-2.5-flash"
     temperature: float | None = None
@@ -125,77 +123,8 @@ class Settings:
     inline_context_chars: int = 4000
 
 
-SPECS: tuple[SettingSpec, ...] = (
-    SettingSpec("model", "model", _is_model, MODEL_EXPECTED),
-    SettingSpec(
-        "temperature", "temperature", _is_optional_number(0.0, 2.0), "a number from 0 to 2"
-    ),
-    SettingSpec(
-        "maxOutputTokens",
-        "max_output_tokens",
-        _is_optional_int(1, 1_000_000),
-        "a positive whole number",
-    ),
-    SettingSpec(
-        "thinkingBudget",
-        "thinking_budget",
-        _is_optional_int(-1, 100_000),
-        "a whole number of tokens (0 disables thinking, -1 lets the model decide)",
-    ),
-    SettingSpec("systemInstruction", "system_instruction", _is_optional_str, "a string"),
-    SettingSpec("contextLines", "context_lines", _is_int(0, 100_000), "a whole number ≥ 0"),
-    SettingSpec("onCancel", "on_cancel", lambda v: v in ("keep", "discard"), '"keep" or "discard"'),
-    SettingSpec(
-        "apiKey",
-        "api_key",
-        _is_api_key,
-        "an API key (printable ASCII, no spaces or control characters)",
-    ),
-    SettingSpec("vertexai", "vertexai", lambda v: v is None or _is_bool(v), "true or false"),
-    SettingSpec("project", "project", _is_optional_str, "a string"),
-    SettingSpec("location", "location", _is_optional_str, "a string"),
-    SettingSpec(
-        "baseUrl",
-        "base_url",
-        lambda v: v is None or (isinstance(v, str) and re.match(r"https?://", v) is not None),
-        "an http:// or https:// URL",
-    ),
-    SettingSpec("maxConcurrent", "max_concurrent", _is_int(1, 64), "a whole number from 1 to 64"),
-    SettingSpec(
-        "timeoutSeconds", "timeout_seconds", _is_number(1.0, 3600.0), "seconds from 1 to 3600"
-    ),
-    SettingSpec("retries", "retries", _is_int(0, 10), "a whole number from 0 to 10"),
-    SettingSpec(
-        "editTimeoutSeconds",
-        "edit_timeout_seconds",
-        _is_number(0.5, 3600.0),
-        "seconds from 0.5 to 3600",
-    ),
-    SettingSpec("inlineCompletion.enabled", "inline_enabled", _is_bool, "true or false"),
-    SettingSpec("inlineCompletion.model", "inline_model", _is_model, "a model name"),
-    SettingSpec(
-        "inlineCompletion.debounceMs",
-        "inline_debounce_ms",
-        _is_int(0, 5000),
-        "milliseconds from 0 to 5000",
-    ),
-    SettingSpec(
-        "inlineCompletion.maxLines", "inline_max_lines", _is_int(1, 200), "lines from 1 to 200"
-    ),
-    SettingSpec(
-        "inlineCompletion.contextChars",
-        "inline_context_chars",
-        _is_int(100, 200_000),
-        "characters from 100 to 200000",
-    ),
-)
-
-# Settings that clients send as one nested object (`{"inlineCompletion": {"enabled": …}}`);
-# their specs are named "<group>.<name>".
-GROUPS: tuple[str, ...] = ("inlineCompletion",)
-
-SETTING_NAMES: tuple[str, ...] = tuple(spec.name for spec in SPECS)
-_BY_NAME: dict[str, SettingSpec] = {spec.name: spec for spec in SPECS}
+SETTING_NAMES: tuple[str, ...] = tuple(setting.name for setting in SETTINGS)
+_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
 
 
 @attrs.frozen
@@ -224,7 +153,7 @@ def resolve(*sources: Mapping[str, Any] | None) -> Resolution:
                 problems.append(f"Unknown setting {SECTION}.{name} (ignored)")
             elif value is None:
                 values.pop(spec.attribute, None)
-            elif spec.check(value):
+            elif accepts(spec, value):
                 values[spec.attribute] = value
             else:
                 problems.append(
@@ -248,7 +177,7 @@ def _flattened(source: Mapping[str, Any], problems: list[str]) -> list[tuple[str
         if name not in GROUPS:
             flat.append((name, value))
         elif value is None:
-            flat += [(spec.name, None) for spec in SPECS if spec.name.startswith(name + ".")]
+            flat += [(s.name, None) for s in SETTINGS if s.name.startswith(name + ".")]
         elif isinstance(value, Mapping):
             flat += [(f"{name}.{inner}", item) for inner, item in value.items()]
         else:

@@ -1,4 +1,4 @@
-"""Fixtures shared by the server's tests: the Gemini emulator and editor-like clients."""
+"""Fixtures shared by the server's tests: the Gemini emulator."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from collections.abc import AsyncIterator
 import pytest
 
 from gemini_lsp.emulator import Emulator
-
-API_KEY = "test-key-5f0c2b"  # what the emulator expects; tests check it never leaks
+from testkit.emulators import fast_emulator
 
 
 @pytest.fixture
 async def emulator() -> AsyncIterator[Emulator]:
     """The emulator at full speed: timing comes from scripted replies when a test needs it."""
-    async with Emulator(api_key=API_KEY, first_token_ms=0, chars_per_second=0) as emu:
+    async with fast_emulator() as emu:
         yield emu

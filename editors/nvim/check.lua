@@ -22,12 +22,15 @@ for _, module in ipairs({
   'gemini_lsp.code_actions',
   'gemini_lsp.commands',
   'gemini_lsp.config',
+  'gemini_lsp.contract',
   'gemini_lsp.generations',
   'gemini_lsp.health',
   'gemini_lsp.inline',
   'gemini_lsp.messages',
   'gemini_lsp.plugin',
+  'gemini_lsp.position',
   'gemini_lsp.progress',
+  'gemini_lsp.state',
 }) do
   local ok, err = pcall(require, module)
   if not ok then

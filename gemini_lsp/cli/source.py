@@ -9,11 +9,14 @@ Vertex AI, an endpoint named by `GOOGLE_GEMINI_BASE_URL`, or the emulator asked 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Literal
 
-KEY_VARIABLES = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+import attrs
+
+from gemini_lsp.gemini.secrets import KEY_VARIABLES
+
 BASE_URL_VARIABLE = "GOOGLE_GEMINI_BASE_URL"
+VERTEX_BASE_URL_VARIABLE = "GOOGLE_VERTEX_BASE_URL"
 VERTEX_VARIABLES = ("GOOGLE_GENAI_USE_ENTERPRISE", "GOOGLE_GENAI_USE_VERTEXAI")
 
 NO_CREDENTIALS = (
@@ -29,7 +32,7 @@ NO_CREDENTIALS = (
 Kind = Literal["emulator", "vertex", "gemini", "endpoint", "none"]
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class Source:
     kind: Kind
     description: str  # for the line that says where the code comes from

@@ -11,13 +11,14 @@ import contextlib
 import os
 import stat
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
+
+import attrs
 
 BOM = "\ufeff"
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class Layout:
     """How a file writes its lines."""
 
@@ -73,7 +74,7 @@ class FileChangedError(Exception):
     """The file changed on disk while the generation ran; saving would lose that change."""
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class TextFile:
     path: Path
     raw: bytes

@@ -8,13 +8,22 @@ Example::
         ...
         assert emu.requests[0].body["contents"]
 
-The package is stdlib-only on purpose: importing it must not change which
-HTTP stack google-genai picks (it switches to aiohttp whenever that imports).
+The package needs only the standard library and attrs, on purpose: importing it must not
+change which HTTP stack google-genai picks (it switches to aiohttp whenever that imports).
 """
 
 from gemini_lsp.emulator.fim import FimContext, FimRule, parse_fim
-from gemini_lsp.emulator.scenario import Chunk, ErrorSpec, Reply, Scenario, Usage, load_scenario
-from gemini_lsp.emulator.server import Emulator, RecordedRequest
+from gemini_lsp.emulator.record import RecordedRequest
+from gemini_lsp.emulator.scenario import (
+    Chunk,
+    ErrorSpec,
+    Fault,
+    Reply,
+    Scenario,
+    Usage,
+    load_scenario,
+)
+from gemini_lsp.emulator.server import Emulator
 from gemini_lsp.emulator.thread import EmulatorThread
 
 __all__ = [
@@ -22,6 +31,7 @@ __all__ = [
     "Emulator",
     "EmulatorThread",
     "ErrorSpec",
+    "Fault",
     "FimContext",
     "FimRule",
     "RecordedRequest",

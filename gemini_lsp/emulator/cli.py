@@ -12,7 +12,8 @@ import sys
 from gemini_lsp.emulator.scenario import Scenario, load_scenario
 from gemini_lsp.emulator.server import DEFAULT_CHARS_PER_SECOND, DEFAULT_FIRST_TOKEN_MS, Emulator
 
-logger = logging.getLogger("gemini_lsp.emulator")
+# The emulator's modules log under its package's logger, configured here for a run.
+PACKAGE_LOGGER = "gemini_lsp.emulator"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -50,12 +51,7 @@ def run(args: argparse.Namespace) -> int:
         except (OSError, ValueError) as exc:
             print(f"gemini-lsp emulator: cannot load scenario: {exc}", file=sys.stderr)
             return 2
-    logger.setLevel(logging.WARNING if args.quiet else logging.INFO)
-    if not args.quiet and not logger.handlers and not logging.getLogger().handlers:
-        # Run on its own (python -m gemini_lsp.emulator): nobody configured logging.
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter("emulator: %(message)s"))
-        logger.addHandler(handler)
+    _configure_logging(args.quiet)
     emulator = Emulator(
         host=args.host,
         port=args.port,
@@ -71,6 +67,17 @@ def run(args: argparse.Namespace) -> int:
         return asyncio.run(_serve(emulator))
     except KeyboardInterrupt:  # where signal handlers are not available
         return 0
+
+
+def _configure_logging(quiet: bool) -> None:
+    """Requests logged on stderr unless `quiet`."""
+    log = logging.getLogger(PACKAGE_LOGGER)
+    log.setLevel(logging.WARNING if quiet else logging.INFO)
+    if not quiet and not log.handlers and not logging.getLogger().handlers:
+        # Run on its own (python -m gemini_lsp.emulator): nobody configured logging.
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("emulator: %(message)s"))
+        log.addHandler(handler)
 
 
 def _pick(*values: float | None) -> float:

@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
+
+import attrs
 
 from gemini_lsp.emulator.scenario import ErrorSpec, Reply
 
@@ -30,7 +31,7 @@ CODE_CLOSE = "\n</code>"
 DEFAULT_SUGGESTION = "emulator_suggestion()"
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class FimContext:
     """What a fill-in-the-middle request asked about."""
 
@@ -74,7 +75,7 @@ def parse_fim(body: Mapping[str, Any] | None) -> FimContext | None:
     )
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class FimRule:
     """An answer for the FIM requests it matches.
 
@@ -94,7 +95,7 @@ class FimRule:
     error: ErrorSpec | None = None
     times: int | None = None
 
-    def __post_init__(self) -> None:
+    def __attrs_post_init__(self) -> None:
         if self.text is not None and self.chunks is not None:
             raise ValueError("give chunks or text, not both")
         if self.times is not None and self.times < 1:

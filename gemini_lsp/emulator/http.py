@@ -16,10 +16,11 @@ import asyncio
 import contextlib
 import re
 import time
-from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
 from urllib.parse import parse_qsl, unquote, urlsplit
+
+import attrs
 
 MAX_HEAD_BYTES = 64 * 1024
 # Inline attachments (images, PDFs) travel base64-encoded in the JSON body.
@@ -39,15 +40,15 @@ class HttpProtocolError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class Request:
     method: str
     target: str
     path: str
     query: dict[str, str]
     http_version: str
-    headers: list[tuple[str, str]] = field(repr=False)
-    body: bytes = field(repr=False)
+    headers: list[tuple[str, str]] = attrs.field(repr=False)
+    body: bytes = attrs.field(repr=False)
 
     def header(self, name: str) -> str | None:
         """The last value of a header (names are case-insensitive)."""

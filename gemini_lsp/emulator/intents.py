@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+
+import attrs
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class Routine:
     """A well-known function: its name, its code, and examples for a generated test."""
 

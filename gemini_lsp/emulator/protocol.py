@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from typing import Any
+
+import attrs
 
 API_VERSIONS = ("v1", "v1beta", "v1alpha", "v1beta1")  # v1beta1: Vertex AI
 STREAM_ACTION = "streamGenerateContent"
@@ -74,7 +75,7 @@ _ROUTE = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class Route:
     version: str
     model: str

@@ -14,13 +14,15 @@ uses the same names in camelCase, so a scenario file reads like the API:
 
 from __future__ import annotations
 
+import enum
 import json
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import KW_ONLY, dataclass
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from gemini_lsp.emulator.protocol import GOOGLE_STATUS
 
@@ -42,10 +44,18 @@ FINISH_REASONS = frozenset(
     }
 )
 
-_FAULTS = ("stall_after", "disconnect_after", "malformed_after", "error_event_after")
+
+class Fault(str, enum.Enum):
+    """What goes wrong in a reply after some chunks; the value is the Reply field (and, in
+    camelCase, the scenario key) that asks for it."""
+
+    STALL = "stall_after"  # nothing more until the client leaves
+    DISCONNECT = "disconnect_after"  # the connection closes
+    MALFORMED = "malformed_after"  # an event that is not valid JSON
+    ERROR_EVENT = "error_event_after"  # an error event (an error response, when unary)
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class Chunk:
     """A piece of streamed text; `delay_ms` overrides the wait before it is sent."""
 
@@ -53,7 +63,7 @@ class Chunk:
     delay_ms: float | None = None
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class Usage:
     """usageMetadata; a count left as None is estimated (~4 characters per token)."""
 
@@ -61,13 +71,13 @@ class Usage:
     candidates_token_count: int | None = None
     total_token_count: int | None = None
 
-    def __post_init__(self) -> None:
+    def __attrs_post_init__(self) -> None:
         for value in (self.prompt_token_count, self.candidates_token_count, self.total_token_count):
             if value is not None and (not isinstance(value, int) or value < 0):
                 raise ValueError(f"token counts are non-negative integers, not {value!r}")
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class ErrorSpec:
     """A Google-style API error: an HTTP error response, or an error event mid-stream.
 
@@ -83,7 +93,7 @@ class ErrorSpec:
     retry_after: int | None = None
     details: Sequence[Mapping[str, Any]] = ()
 
-    def __post_init__(self) -> None:
+    def __attrs_post_init__(self) -> None:
         if not 400 <= self.code <= 599:
             raise ValueError(f"error code must be 4xx or 5xx, not {self.code}")
         if isinstance(self.retry_delay, str) and not _DURATION.fullmatch(self.retry_delay):
@@ -97,7 +107,18 @@ class ErrorSpec:
 _DURATION = re.compile(r"\d+(\.\d{1,9})?s")
 
 
-@dataclass(frozen=True)
+def _chunks(chunks: Sequence[str | Chunk] | None) -> tuple[Chunk, ...] | None:
+    """Plain strings made Chunks."""
+    if chunks is None:
+        return None
+    made = tuple(Chunk(c) if isinstance(c, str) else c for c in chunks)
+    for chunk in made:
+        if not isinstance(chunk, Chunk):
+            raise TypeError(f"a chunk is a str or a Chunk, not {chunk!r}")
+    return made
+
+
+@attrs.frozen
 class Reply:
     """How the emulator answers one generate request.
 
@@ -114,56 +135,47 @@ class Reply:
     `stall_after` (send N chunks, then nothing until the client leaves),
     `disconnect_after` (close the connection after N chunks),
     `malformed_after` (after N chunks, an event that is not valid JSON),
-    `error_event_after`.
+    `error_event_after`; `fault` names the one given as a `Fault`.
     """
 
-    chunks: Sequence[str | Chunk] | None = None
-    _: KW_ONLY
-    text: str | None = None
-    chunk_delay_ms: float | None = None
-    first_chunk_delay_ms: float | None = None
-    usage: Usage | None = None
-    finish_reason: str | None = None
-    model_version: str | None = None
-    error: ErrorSpec | None = None
-    stall_after: int | None = None
-    disconnect_after: int | None = None
-    malformed_after: int | None = None
-    error_event_after: int | None = None
+    chunks: tuple[Chunk, ...] | None = attrs.field(default=None, converter=_chunks)
+    text: str | None = attrs.field(default=None, kw_only=True)
+    chunk_delay_ms: float | None = attrs.field(default=None, kw_only=True)
+    first_chunk_delay_ms: float | None = attrs.field(default=None, kw_only=True)
+    usage: Usage | None = attrs.field(default=None, kw_only=True)
+    finish_reason: str | None = attrs.field(default=None, kw_only=True)
+    model_version: str | None = attrs.field(default=None, kw_only=True)
+    error: ErrorSpec | None = attrs.field(default=None, kw_only=True)
+    stall_after: int | None = attrs.field(default=None, kw_only=True)
+    disconnect_after: int | None = attrs.field(default=None, kw_only=True)
+    malformed_after: int | None = attrs.field(default=None, kw_only=True)
+    error_event_after: int | None = attrs.field(default=None, kw_only=True)
 
-    def __post_init__(self) -> None:
-        if self.chunks is not None:
-            normalised = tuple(Chunk(c) if isinstance(c, str) else c for c in self.chunks)
-            for chunk in normalised:
-                if not isinstance(chunk, Chunk):
-                    raise TypeError(f"a chunk is a str or a Chunk, not {chunk!r}")
-            object.__setattr__(self, "chunks", normalised)
+    def __attrs_post_init__(self) -> None:
         if self.chunks is not None and self.text is not None:
             raise ValueError("give chunks or text, not both")
         if self.finish_reason is not None and self.finish_reason not in FINISH_REASONS:
             raise ValueError(f"unknown finishReason {self.finish_reason!r}")
-        faults = [name for name in _FAULTS if getattr(self, name) is not None]
+        faults = [fault.value for fault in Fault if getattr(self, fault.value) is not None]
         if len(faults) > 1:
             raise ValueError(f"at most one fault per reply, got {', '.join(faults)}")
-        for name in (*_FAULTS, "chunk_delay_ms", "first_chunk_delay_ms"):
+        for name in (*faults, "chunk_delay_ms", "first_chunk_delay_ms"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name} cannot be negative")
 
     @property
     def text_chunks(self) -> tuple[Chunk, ...] | None:
-        """`chunks` with plain strings turned into Chunks (None: text comes from elsewhere)."""
-        if self.chunks is None:
-            return None
-        return tuple(Chunk(c) if isinstance(c, str) else c for c in self.chunks)
+        """The chunks (None: text comes from elsewhere)."""
+        return self.chunks
 
     @property
-    def fault(self) -> tuple[str, int] | None:
-        """(name, after_n_chunks) of this reply's fault, if any."""
-        for name in _FAULTS:
-            value = getattr(self, name)
+    def fault(self) -> tuple[Fault, int] | None:
+        """This reply's fault, if any, and after how many chunks it happens."""
+        for fault in Fault:
+            value = getattr(self, fault.value)
             if value is not None:
-                return name, value
+                return fault, value
         return None
 
     @property
@@ -183,7 +195,7 @@ class Reply:
         return cls(**fields)
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class Scenario:
     """What a scenario file holds: the reply queue and the emulator's pace."""
 
@@ -255,7 +267,7 @@ _REPLY_KEYS = {
         "finish_reason",
         "model_version",
         "error",
-        *_FAULTS,
+        *(fault.value for fault in Fault),
     )
 }
 _USAGE_KEYS = {

@@ -9,100 +9,23 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
-from gemini_lsp.emulator import codegen, protocol
+from gemini_lsp.emulator import protocol
 from gemini_lsp.emulator.fim import FimContext, FimRule, parse_fim
 from gemini_lsp.emulator.http import Connection, HttpProtocolError, Request
-from gemini_lsp.emulator.scenario import ErrorSpec, Reply
+from gemini_lsp.emulator.plan import Pace, make_plan
+from gemini_lsp.emulator.record import RecordedRequest
+from gemini_lsp.emulator.responses import error_reply, send_error, stream, unary
+from gemini_lsp.emulator.scenario import Reply
 
-logger = logging.getLogger("gemini_lsp.emulator")
-T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_VERSION = "gemini-lsp-emulator"
 DEFAULT_FIRST_TOKEN_MS = 300.0
 DEFAULT_CHARS_PER_SECOND = 400.0
-
-# An event cut short: valid SSE framing around JSON that never ends.
-_MALFORMED_PAYLOAD = b'{"candidates": [{"content": {"parts": [{"text": "cut sho'
-
-
-@dataclass(eq=False)
-class RecordedRequest:
-    """One HTTP request as the emulator received it, and what became of its response.
-
-    Times are `time.monotonic()`. `disconnected_at` is set only when the client
-    closed the connection before the response was complete; `outcome` is
-    "pending", "completed", "disconnected" (by the client) or "aborted" (by the
-    emulator: a disconnect fault, or `stop()`).
-    """
-
-    index: int
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    received_at: float
-    peer: str = ""  # the client's address: requests on one connection share it
-    version: str | None = None
-    model: str | None = None
-    action: str | None = None
-    api_key: str | None = None
-    body: dict[str, Any] | None = None
-    status: int | None = None
-    reply: Reply | None = None
-    first_chunk_at: float | None = None
-    finished_at: float | None = None
-    disconnected_at: float | None = None
-    chunks_sent: int = 0
-    outcome: str = "pending"
-    # A fill-in-the-middle request (an inline completion): what it asked about.
-    fim: FimContext | None = None
-    _texts: list[str] = field(default_factory=list, init=False, repr=False)
-    _done: asyncio.Event = field(default_factory=asyncio.Event, init=False, repr=False)
-
-    @property
-    def text_sent(self) -> str:
-        """The text of the chunks that were sent, in order."""
-        return "".join(self._texts)
-
-    @property
-    def done(self) -> bool:
-        return self._done.is_set()
-
-    def _finish(self, outcome: str) -> None:
-        if self.outcome == "pending":
-            self.outcome = outcome
-            if outcome == "completed":
-                self.finished_at = time.monotonic()
-        self._done.set()
-
-
-@dataclass
-class _Plan:
-    """A reply made concrete for one request: texts, waits (seconds), metadata."""
-
-    texts: list[str]
-    waits: list[float]
-    finish_reason: str
-    prompt_tokens: int
-    output_tokens: int
-    total_tokens: int
-    model_version: str
-    fault: tuple[str, int] | None
-    error_event: ErrorSpec | None
-
-    def usage(self, final: bool) -> dict[str, Any]:
-        full = protocol.usage_metadata(self.prompt_tokens, self.output_tokens, self.total_tokens)
-        if final:
-            return full
-        # Like the real API mid-stream: prompt counts only, no candidates yet.
-        del full["candidatesTokenCount"]
-        full["totalTokenCount"] = self.prompt_tokens
-        return full
 
 
 class Emulator:
@@ -155,7 +78,7 @@ class Emulator:
             self._on_connection, self.host, self._requested_port, reuse_address=True
         )
         self._port = self._server.sockets[0].getsockname()[1]
-        logger.info("Gemini emulator listening on %s", self.base_url)
+        log.info("Gemini emulator listening on %s", self.base_url)
         return self.base_url
 
     async def stop(self) -> None:
@@ -255,7 +178,7 @@ class Emulator:
         self, request: RecordedRequest, timeout: float = 5.0
     ) -> RecordedRequest:
         """Waits until the request's response has ended, whatever the outcome."""
-        await asyncio.wait_for(request._done.wait(), timeout)
+        await asyncio.wait_for(request.wait_done(), timeout)
         return request
 
     async def wait_for_disconnect(self, request: RecordedRequest, timeout: float = 5.0) -> float:
@@ -286,7 +209,7 @@ class Emulator:
                 try:
                     request = await conn.read_request()
                 except HttpProtocolError as exc:
-                    logger.info("bad request from %s: %s", conn.peer, exc.message)
+                    log.info("bad request from %s: %s", conn.peer, exc.message)
                     if conn.peer_gone:
                         break
                     body = protocol.error_body(exc.status, exc.message)
@@ -309,7 +232,7 @@ class Emulator:
             # reports a cancelled handler task as "Unhandled exception".
             pass
         except Exception:
-            logger.exception("emulator connection failed")
+            log.exception("emulator connection failed")
         finally:
             self._connections.pop(task, None)
             conn.close_nowait()
@@ -327,18 +250,18 @@ class Emulator:
             # Also reached when stop() cancels this connection: then it is "aborted".
             if not work.done() and watch.done() and record.outcome == "pending":
                 record.disconnected_at = conn.peer_closed_at or time.monotonic()
-                record._finish("disconnected")
+                record.finish("disconnected")
             for task in (work, watch):
                 task.cancel()
             outcome, _ = await asyncio.gather(work, watch, return_exceptions=True)
             if isinstance(outcome, OSError) and record.outcome == "pending":
                 # A write failed: the client is gone, noticed before the watcher did.
                 record.disconnected_at = conn.peer_closed_at or time.monotonic()
-                record._finish("disconnected")
-            record._finish("aborted")
+                record.finish("disconnected")
+            record.finish("aborted")
             self._log(record)
         if isinstance(outcome, Exception) and not isinstance(outcome, OSError):
-            logger.error("emulator failed to answer %s", request.path, exc_info=outcome)
+            log.error("emulator failed to answer %s", request.path, exc_info=outcome)
             if record.status is None and conn.reusable:
                 body = protocol.error_body(500, f"gemini-lsp emulator bug: {outcome!r}")
                 await conn.send_response(
@@ -372,7 +295,7 @@ class Emulator:
 
     def _log(self, record: RecordedRequest) -> None:
         elapsed = (time.monotonic() - record.received_at) * 1000
-        logger.info(
+        log.info(
             "%s %s -> %s %s, %d chunks, %.0f ms",
             record.method,
             record.path,
@@ -381,26 +304,6 @@ class Emulator:
             record.chunks_sent,
             elapsed,
         )
-
-    # -- responses ---------------------------------------------------------
-
-    async def _send_error(
-        self,
-        conn: Connection,
-        request: Request,
-        record: RecordedRequest,
-        body: dict[str, Any],
-        headers: Sequence[tuple[str, str]] = (),
-    ) -> None:
-        code = int(body["error"]["code"])
-        record.status = code
-        await conn.send_response(
-            code,
-            [*protocol.JSON_HEADERS, *headers],
-            protocol.json_bytes(body),
-            keep_alive=request.keep_alive,
-        )
-        record._finish("completed")
 
     async def _respond(self, conn: Connection, request: Request, record: RecordedRequest) -> None:
         route = protocol.parse_route(request.path)
@@ -411,18 +314,18 @@ class Emulator:
             or route.action not in protocol.GENERATE_ACTIONS
         ):
             message = f"The emulator has no {request.method} {request.path}."
-            await self._send_error(conn, request, record, protocol.error_body(404, message))
+            await send_error(conn, request, record, protocol.error_body(404, message))
             return
         key = record.api_key
         if not key or (self.api_key is not None and key != self.api_key):
-            await self._send_error(conn, request, record, protocol.api_key_invalid_body())
+            await send_error(conn, request, record, protocol.api_key_invalid_body())
             return
         if not route.model.startswith("gemini-"):
-            await self._send_error(conn, request, record, protocol.model_not_found_body(route))
+            await send_error(conn, request, record, protocol.model_not_found_body(route))
             return
         problem = _validate_body(request.body, record.body)
         if problem is not None:
-            await self._send_error(conn, request, record, protocol.error_body(400, problem))
+            await send_error(conn, request, record, protocol.error_body(400, problem))
             return
         assert record.body is not None
         reply = self._take_reply() if record.fim is None else self._fim_reply(record.fim)
@@ -431,186 +334,15 @@ class Emulator:
             assert reply.error is not None
             if reply.first_chunk_delay_ms:
                 await asyncio.sleep(reply.first_chunk_delay_ms / 1000)
-            body, headers = _error_reply(reply.error)
-            await self._send_error(conn, request, record, body, headers)
+            body, headers = error_reply(reply.error)
+            await send_error(conn, request, record, body, headers)
             return
-        plan = self._plan(record.body, reply)
+        pace = Pace(self.first_token_ms, self.chars_per_second, self.model_version)
+        plan = make_plan(record.body, reply, pace)
         if route.action == protocol.STREAM_ACTION:
-            await self._stream(conn, request, record, plan)
+            await stream(conn, request, record, plan)
         else:
-            await self._unary(conn, request, record, plan)
-
-    def _plan(self, body: dict[str, Any], reply: Reply | None) -> _Plan:
-        texts: list[str]
-        explicit_waits: list[float | None]
-        natural_finish = "STOP"
-        chunks = reply.text_chunks if reply is not None else None
-        if chunks is not None:
-            texts = [c.text for c in chunks]
-            explicit_waits = [c.delay_ms for c in chunks]
-        else:
-            if reply is not None and reply.text is not None:
-                text = reply.text
-            else:
-                answer = codegen.default_answer(body)
-                text, natural_finish = answer.text, answer.finish_reason
-            texts = codegen.split_into_chunks(text)
-            explicit_waits = [None] * len(texts)
-        finish_reason = _first(reply.finish_reason if reply else None, natural_finish)
-
-        first_ms = _first(reply.first_chunk_delay_ms if reply else None, self.first_token_ms, 0.0)
-        chunk_ms = reply.chunk_delay_ms if reply else None
-        cps = self.chars_per_second or 0.0
-        waits: list[float] = []
-        for i, text in enumerate(texts or [""]):
-            explicit = explicit_waits[i] if i < len(explicit_waits) else None
-            if explicit is not None:
-                waits.append(explicit / 1000)
-            elif i == 0:
-                waits.append(first_ms / 1000)
-            elif chunk_ms is not None:
-                waits.append(chunk_ms / 1000)
-            else:
-                waits.append(len(text) / cps if cps > 0 else 0.0)
-
-        usage = reply.usage if reply is not None else None
-        prompt_tokens = _first(
-            usage.prompt_token_count if usage else None, codegen.prompt_tokens(body)
-        )
-        output_tokens = _first(
-            usage.candidates_token_count if usage else None,
-            codegen.estimate_tokens("".join(texts)),
-        )
-        total_tokens = _first(
-            usage.total_token_count if usage else None, prompt_tokens + output_tokens
-        )
-        error_event = None
-        if reply is not None and reply.error_event_after is not None:
-            error_event = reply.error or ErrorSpec(500)
-        return _Plan(
-            texts=texts,
-            waits=waits,
-            finish_reason=finish_reason,
-            prompt_tokens=prompt_tokens,
-            output_tokens=output_tokens,
-            total_tokens=total_tokens,
-            model_version=(reply.model_version if reply else None) or self.model_version,
-            fault=reply.fault if reply is not None else None,
-            error_event=error_event,
-        )
-
-    async def _stream(
-        self, conn: Connection, request: Request, record: RecordedRequest, plan: _Plan
-    ) -> None:
-        # Without alt=sse the API streams one JSON array, element by element.
-        sse = request.query.get("alt") == "sse"
-        sent = 0
-
-        async def send(payload: bytes | None) -> None:
-            """Sends one event (None: just the response head, if not sent yet)."""
-            nonlocal sent
-            if record.status is None:
-                record.status = 200
-                headers = protocol.SSE_HEADERS if sse else protocol.JSON_HEADERS
-                await conn.begin_stream(200, headers, http_version=request.http_version)
-            if payload is None:
-                return
-            if sse:
-                await conn.send_data(b"data: " + payload + b"\r\n\r\n")
-            else:
-                await conn.send_data((b"," if sent else b"[") + payload + b"\r\n")
-            sent += 1
-
-        fault, fault_at = plan.fault or ("", -1)
-        events = max(len(plan.texts), 1)  # an empty answer is still one (final) event
-        deadline = record.received_at
-        for i in range(events):
-            if i == fault_at:
-                break
-            deadline += plan.waits[i]
-            await _sleep_until(deadline)
-            last = i == events - 1
-            text = plan.texts[i] if plan.texts else None
-            payload = protocol.response_json(
-                text,
-                finish_reason=plan.finish_reason if last else None,
-                usage=plan.usage(final=last),
-                model_version=plan.model_version,
-                response_id=f"emulator-{record.index}",
-            )
-            await send(protocol.compact_json(payload))
-            if record.first_chunk_at is None:
-                record.first_chunk_at = time.monotonic()
-            if text is not None:
-                record.chunks_sent += 1
-                record._texts.append(text)
-
-        if fault == "stall_after":
-            await send(None)
-            await asyncio.Event().wait()  # until the client leaves or stop() cancels us
-        elif fault == "disconnect_after":
-            await send(None)
-            record._finish("aborted")
-            await conn.close()
-            return
-        elif fault == "malformed_after":
-            await send(_MALFORMED_PAYLOAD)
-        elif fault == "error_event_after":
-            assert plan.error_event is not None
-            await send(protocol.compact_json(_error_reply(plan.error_event)[0]))
-        if not sse:
-            await conn.send_data(b"]")
-        await conn.end_stream()
-        record._finish("completed")
-
-    async def _unary(
-        self, conn: Connection, request: Request, record: RecordedRequest, plan: _Plan
-    ) -> None:
-        fault, fault_at = plan.fault or ("", len(plan.waits))
-        await _sleep_until(record.received_at + sum(plan.waits[:fault_at]))
-        if fault == "stall_after":
-            await asyncio.Event().wait()
-        if fault == "disconnect_after":
-            record._finish("aborted")
-            await conn.close()
-            return
-        if fault == "error_event_after":
-            assert plan.error_event is not None
-            body, headers = _error_reply(plan.error_event)
-            await self._send_error(conn, request, record, body, headers)
-            return
-        record.status = 200
-        if fault == "malformed_after":
-            await conn.send_response(
-                200, protocol.JSON_HEADERS, _MALFORMED_PAYLOAD, keep_alive=request.keep_alive
-            )
-            record._finish("completed")
-            return
-        payload = protocol.response_json(
-            "".join(plan.texts) if plan.texts else None,
-            finish_reason=plan.finish_reason,
-            usage=plan.usage(final=True),
-            model_version=plan.model_version,
-            response_id=f"emulator-{record.index}",
-        )
-        await conn.send_response(
-            200, protocol.JSON_HEADERS, protocol.json_bytes(payload), keep_alive=request.keep_alive
-        )
-        record.first_chunk_at = time.monotonic()
-        record.chunks_sent = len(plan.texts)
-        record._texts.extend(plan.texts)
-        record._finish("completed")
-
-
-def _first(*values: T | None) -> T:
-    """The first value that is not None."""
-    return next(v for v in values if v is not None)
-
-
-async def _sleep_until(deadline: float) -> None:
-    delay = deadline - time.monotonic()
-    # Sleeping 0 still yields, so one fast stream cannot starve the others.
-    await asyncio.sleep(max(delay, 0.0))
+            await unary(conn, request, record, plan)
 
 
 def _validate_body(raw: bytes, body: dict[str, Any] | None) -> str | None:
@@ -624,18 +356,3 @@ def _validate_body(raw: bytes, body: dict[str, Any] | None) -> str | None:
     if not isinstance(contents, list) or not contents:
         return "* GenerateContentRequest.contents: contents is not specified"
     return None
-
-
-def _error_reply(error: ErrorSpec) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    details = [dict(d) for d in error.details]
-    if error.retry_delay is not None:
-        delay = error.retry_delay
-        details.append(
-            {
-                "@type": protocol.RETRY_INFO_TYPE,
-                "retryDelay": delay if isinstance(delay, str) else protocol.format_duration(delay),
-            }
-        )
-    body = protocol.error_body(error.code, error.message, error.google_status, details)
-    headers = [("Retry-After", str(error.retry_after))] if error.retry_after is not None else []
-    return body, headers

@@ -9,13 +9,13 @@ from concurrent.futures import Future
 from types import TracebackType
 from typing import Any, TypeVar
 
+from gemini_lsp.emulator.record import RecordedRequest
 from gemini_lsp.emulator.scenario import Reply
 from gemini_lsp.emulator.server import (
     DEFAULT_CHARS_PER_SECOND,
     DEFAULT_FIRST_TOKEN_MS,
     DEFAULT_MODEL_VERSION,
     Emulator,
-    RecordedRequest,
 )
 
 T = TypeVar("T")

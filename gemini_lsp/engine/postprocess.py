@@ -11,14 +11,16 @@ a text and then finishing gives exactly what `strip_fences`, `reindent` or
 
 Lines end in "\n". The model may send "\r\n" (or a lone "\r"); `FenceStripper`, which runs
 first, turns every line break into "\n" and the engine converts to the document's EOL later.
+(Over 400 lines: three transforms, each beside the whole-text function that defines it.)
 """
 
 from __future__ import annotations
 
 import enum
 import re
-from dataclasses import dataclass
 from typing import Protocol
+
+import attrs
 
 _INDENT = re.compile(r"[ \t]*")
 _LINE_BREAK = re.compile(r"\r\n?")
@@ -99,7 +101,7 @@ def _run_length(text: str, char: str) -> int:
 # --- Code fences ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@attrs.frozen
 class _Fence:
     """An opening fence line: ```python, ~~~~, ..."""
 

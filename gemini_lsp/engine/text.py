@@ -103,6 +103,16 @@ def encoding_kind(encoding: object) -> types.PositionEncodingKind:
     return types.PositionEncodingKind.Utf16
 
 
+def position_json(position: types.Position) -> dict[str, int]:
+    """A position as command arguments and results carry it: plain JSON."""
+    return {"line": position.line, "character": position.character}
+
+
+def range_json(value: types.Range) -> dict[str, dict[str, int]]:
+    """A range as command arguments and results carry it: plain JSON."""
+    return {"start": position_json(value.start), "end": position_json(value.end)}
+
+
 class TextBuffer:
     """A document's text with LSP position conversion in one encoding."""
 

@@ -14,17 +14,14 @@ import attrs
 from gemini_lsp.config import Settings
 from gemini_lsp.engine.anchor import Region
 from gemini_lsp.engine.documents import Document
-from gemini_lsp.engine.edits import EditPump, Writer
 from gemini_lsp.engine.postprocess import Transform
-from gemini_lsp.gemini.backend import (
-    GeminiBackend,
-    GenerationFailedError,
-    ModelCall,
-    Usage,
-    explain,
-    load_sdk,
-)
-from gemini_lsp.lsp.progress import Progress
+from gemini_lsp.engine.pump import EditPump
+from gemini_lsp.engine.text import range_json
+from gemini_lsp.engine.writer import Writer
+from gemini_lsp.gemini.backend import GeminiBackend, ModelCall, load_sdk
+from gemini_lsp.gemini.errors import GenerationFailedError, explain
+from gemini_lsp.gemini.streaming import Usage
+from gemini_lsp.generations.reporting import Reporting
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +113,7 @@ class Generation:
     original_text: str  # what `revert` puts back
     call: ModelCall
     transform: Transform
-    progress: Progress
+    progress: Reporting
     settings: Settings
     started: float = attrs.field(factory=time.monotonic)
     status: Status = Status.RUNNING
@@ -151,7 +148,7 @@ class Generation:
         return {
             "id": self.id,
             "status": self.status.value,
-            "range": _range_json(self.pump.where(region)),
+            "range": range_json(self.pump.where(region)),
             "text": self.writer.placed,
             "model": self.call.model,
             "usage": {
@@ -220,7 +217,7 @@ class Generation:
         if self.kind is not Kind.GENERATE:
             message += " (the original text is unchanged)"
         elif self.writer.placed:
-            lines = _lines(self.writer.placed)
+            lines = _lines(self.writer.placed_lines)
             verb = "was" if lines == "1 line" else "were"
             message += f" (the {lines} that arrived {verb} kept)"
         elif arrived and not isinstance(error, BlockedError):
@@ -257,7 +254,7 @@ class Generation:
                     if piece.usage is not None:
                         self.usage = piece.usage
                     finish_reason = piece.finish_reason or finish_reason
-                if self.writer.placed and self.progress.due():
+                if self.writer.placed_length and self.progress.due():
                     self.progress.report(self._progress_message())
         return finish_reason
 
@@ -281,7 +278,7 @@ class Generation:
             self.pump.untrack(self.original)
         self.status = Status.COMPLETED
         self.total_ms = self._elapsed_ms()
-        summary = f"{_lines(self.writer.placed)} in {self.total_ms / 1000:.1f} s"
+        summary = f"{_lines(self.writer.placed_lines)} in {self.total_ms / 1000:.1f} s"
         if self.usage.total_tokens:
             summary += f", {self.usage.total_tokens} tokens"
         if self.notice:
@@ -337,23 +334,15 @@ class Generation:
 
     def _progress_message(self) -> str:
         tokens = self.usage.output_tokens
-        return _lines(self.writer.placed) + (f", {tokens} tokens" if tokens else "")
+        return _lines(self.writer.placed_lines) + (f", {tokens} tokens" if tokens else "")
 
     def _elapsed_ms(self) -> float:
         return (time.monotonic() - self.started) * 1000
 
 
-def _lines(text: str) -> str:
-    count = text.count("\n") + (1 if text and not text.endswith("\n") else 0)
+def _lines(count: int) -> str:
     return "1 line" if count == 1 else f"{count} lines"
 
 
 def _ms(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
-
-
-def _range_json(value: Any) -> dict[str, Any]:
-    return {
-        "start": {"line": value.start.line, "character": value.start.character},
-        "end": {"line": value.end.line, "character": value.end.character},
-    }

@@ -15,15 +15,17 @@ from lsprotocol import types
 from gemini_lsp.config import Settings
 from gemini_lsp.engine.anchor import Region
 from gemini_lsp.engine.documents import Document
-from gemini_lsp.engine.edits import EditPump, SendEdit, Writer
 from gemini_lsp.engine.layout import insertion_layout
+from gemini_lsp.engine.ledger import SendEdit
 from gemini_lsp.engine.postprocess import insertion_pipeline
-from gemini_lsp.engine.text import Loc, end_of_insert
+from gemini_lsp.engine.pump import EditPump
+from gemini_lsp.engine.text import Loc, end_of_insert, range_json
+from gemini_lsp.engine.writer import Writer
 from gemini_lsp.gemini.attachments import Attachment, locate, path_of, with_files
 from gemini_lsp.gemini.backend import GeminiBackend, ModelCall
 from gemini_lsp.gemini.prompts import build_prompt, context_from_lines, refinement
 from gemini_lsp.generations.generation import Generation, Kind, Limiter, Status, Stop
-from gemini_lsp.lsp.progress import CreateToken, Notify, Progress
+from gemini_lsp.generations.reporting import ReportingFactory
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,7 @@ class ClientLink:
     """What the registry needs from the LSP connection."""
 
     send_edit: SendEdit
-    notify: Notify
-    create_progress: CreateToken | None
+    progress: ReportingFactory  # a generation's progress, given the client's token
     versioned_edits: bool
 
 
@@ -166,12 +167,7 @@ class GenerationRegistry:
             layout.drop_final_newline,
             layout.single_final_newline,
         )
-        progress = Progress(
-            link.notify,
-            link.create_progress,
-            token,
-            asyncio.get_running_loop().time,
-        )
+        progress = link.progress(token)
         generation = Generation(
             id=generation_id,
             kind=kind,
@@ -219,6 +215,14 @@ class GenerationRegistry:
                 return generation
         return None
 
+    def counts(self) -> dict[str, int]:
+        """What the registry holds (the soak test checks it does not grow with use)."""
+        return {
+            "generations": len(self._generations),
+            "running": len(self.running()),
+            "pumps": len(self._pumps),
+        }
+
     def latest(self, uri: str | None) -> Generation | None:
         candidates = [
             g
@@ -264,10 +268,7 @@ class GenerationRegistry:
         self._forget(generation)
         return {
             "id": generation.id,
-            "range": {
-                "start": {"line": reverted.start.line, "character": reverted.start.character},
-                "end": {"line": reverted.end.line, "character": reverted.end.character},
-            },
+            "range": range_json(reverted),
             "text": generation.original_text,
         }
 

@@ -24,19 +24,19 @@ from gemini_lsp.config import Settings
 from gemini_lsp.engine.documents import Document
 from gemini_lsp.engine.text import Loc, content
 from gemini_lsp.gemini.attachments import UriError, is_private, locate, path_of
-from gemini_lsp.gemini.backend import GeminiBackend, ModelCall, explain, load_sdk
+from gemini_lsp.gemini.backend import GeminiBackend, ModelCall, load_sdk
+from gemini_lsp.gemini.errors import explain
 from gemini_lsp.inline.cache import KEY_AFTER, KEY_BEFORE, SuggestionCache, continuation
-from gemini_lsp.inline.context import SYSTEM_INSTRUCTION, Around, around, budget, prompt_text
+from gemini_lsp.inline.context import Around, around
 from gemini_lsp.inline.fit import fit
 from gemini_lsp.inline.pace import TypingPace
+from gemini_lsp.inline.request import model_call
 
 log = logging.getLogger(__name__)
 
 # The answer is cut to `maxLines` anyway: a stream that has written this many more lines
 # than that (fences and echoes take some) is closed early.
 SPARE_LINES = 3
-# Output tokens per allowed line, for the model's own limit.
-TOKENS_PER_LINE = 40
 # How long a document's "may it be sent" answer (.geminiignore, .env) is trusted.
 PRIVATE_CHECK_S = 2.0
 
@@ -254,29 +254,9 @@ class InlineCompletions:
             return ""
         lines = document.buffer.lines
         loc = snapshot.loc
-        total = settings.inline_context_chars
-        wide = around(lines, loc.line, loc.col, total + 1, total)
-        before_room, after_room = budget(total, wide.before, wide.after)
-        context = Around(wide.before[len(wide.before) - before_room :], wide.after[:after_room])
         place = locate(path, folders) if path is not None else None
         name = place[1].as_posix() if place is not None else (path.name if path else document.uri)
-        turn = {
-            "role": "user",
-            "parts": [
-                {
-                    "text": prompt_text(
-                        name, document.language_id, context, settings.inline_max_lines
-                    )
-                }
-            ],
-        }
-        call_settings = attrs.evolve(
-            settings,
-            retries=0,  # a suggestion that needs a retry is late anyway
-            thinking_budget=0,
-            max_output_tokens=settings.inline_max_lines * TOKENS_PER_LINE,
-        )
-        call = ModelCall(settings.inline_model, [turn], SYSTEM_INSTRUCTION, call_settings)
+        call = model_call(lines, loc, name, document.language_id, settings)
         line_before = snapshot.line[: loc.col]
         after = snapshot.line[loc.col :] + "\n" + "".join(lines[loc.line + 1 : loc.line + 40])
         previous = slot.call

@@ -1,7 +1,11 @@
-"""Command arguments: one camelCase object each, checked strictly, errors naming the field."""
+"""Command arguments: one camelCase object each, checked strictly, errors naming the field.
+
+The argument classes are defined in `gemini_lsp.contract.commands`.
+"""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from typing import Any, TypeVar, cast
@@ -9,65 +13,47 @@ from typing import Any, TypeVar, cast
 import attrs
 import cattrs
 from cattrs.gen import make_dict_structure_fn, override
-from lsprotocol import converters, types
+from lsprotocol import converters
 from pygls.exceptions import JsonRpcInvalidParams
 
-from gemini_lsp.config import MODEL_EXPECTED, is_model_name
+from gemini_lsp.config import is_model_name
+from gemini_lsp.contract import commands
+from gemini_lsp.contract.commands import (
+    CancelArgs,
+    DocumentRef,
+    EditArgs,
+    GenerateArgs,
+    RefineArgs,
+    RevertArgs,
+)
+from gemini_lsp.contract.settings import MODEL_EXPECTED
 
-# The command ids, shared with the editor plugins (a test keeps them in step).
-GENERATE = "gemini.generate"
-EDIT = "gemini.edit"
-CANCEL = "gemini.cancel"
-REVERT = "gemini.revert"
-REFINE = "gemini.refine"
-COMMANDS = (GENERATE, EDIT, CANCEL, REVERT, REFINE)
+# The argument classes are the contract's; the command handlers import them from here.
+__all__ = [
+    "CANCEL",
+    "COMMANDS",
+    "EDIT",
+    "GENERATE",
+    "MAX_PROMPT_CHARS",
+    "REFINE",
+    "REVERT",
+    "CancelArgs",
+    "EditArgs",
+    "GenerateArgs",
+    "RefineArgs",
+    "RevertArgs",
+    "parse",
+]
+
+# The command ids, for the server's handlers; the plugins' copies follow gemini_lsp.contract.
+GENERATE = commands.GENERATE.id
+EDIT = commands.EDIT.id
+CANCEL = commands.CANCEL.id
+REVERT = commands.REVERT.id
+REFINE = commands.REFINE.id
+COMMANDS = tuple(command.id for command in commands.COMMANDS)
 
 MAX_PROMPT_CHARS = 100_000
-
-
-@attrs.define
-class DocumentRef:
-    uri: str
-
-
-@attrs.define
-class GenerateArgs:
-    text_document: DocumentRef
-    position: types.Position
-    prompt: str | None = None
-    attachments: list[str] = attrs.Factory(list)
-    model: str | None = None
-    # Set by a code action that needs an instruction: the question the editor should ask.
-    prompt_request: str | None = None
-
-
-@attrs.define
-class EditArgs:
-    text_document: DocumentRef
-    range: types.Range
-    prompt: str | None = None
-    attachments: list[str] = attrs.Factory(list)
-    model: str | None = None
-    prompt_request: str | None = None
-
-
-@attrs.define
-class CancelArgs:
-    id: str | None = None
-    text_document: DocumentRef | None = None
-
-
-@attrs.define
-class RevertArgs:
-    id: str | None = None
-    text_document: DocumentRef | None = None
-
-
-@attrs.define
-class RefineArgs:
-    id: str
-    prompt: str
-
 
 Args = TypeVar("Args")
 
@@ -77,7 +63,9 @@ def _camel(name: str) -> str:
     return head + "".join(part.title() for part in rest)
 
 
-def _make_converter() -> cattrs.Converter:
+# Built at the first command rather than at import: it costs start-up time (about 12 ms).
+@functools.cache
+def _converter() -> cattrs.Converter:
     converter = converters.get_converter(cattrs.Converter(forbid_extra_keys=True))
     # Strings must be strings: cattrs would otherwise turn 42 into "42".
     converter.register_structure_hook(str, _strict_str)
@@ -98,9 +86,6 @@ def _strict_str(value: Any, _: type) -> str:
     return value
 
 
-_CONVERTER = _make_converter()
-
-
 def parse(command: str, arguments: Sequence[Any] | None, cls: type[Args]) -> Args:
     """The one object argument of `command` as `cls`, or InvalidParams saying what is wrong."""
     if not arguments:
@@ -110,7 +95,7 @@ def parse(command: str, arguments: Sequence[Any] | None, cls: type[Args]) -> Arg
     if len(arguments) != 1 or not isinstance(arguments[0], dict):
         raise JsonRpcInvalidParams(f"{command} takes exactly one object argument")
     try:
-        value = _CONVERTER.structure(arguments[0], cls)
+        value = _converter().structure(arguments[0], cls)
     except Exception as error:
         raise JsonRpcInvalidParams(f"{command}: {_describe(error)}") from None
     _check(command, value)

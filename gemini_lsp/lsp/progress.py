@@ -22,7 +22,8 @@ CREATE_WAIT = 2.0
 
 
 class Progress:
-    """Begin → reports → end on the client's token, or on one the server creates.
+    """Begin → reports → end on the client's token, or on one the server creates: a
+    generation's `Reporting` (generations/reporting.py).
 
     A created token is usable only once the client has answered, and the generation does
     not wait for that round trip: what is sent meanwhile is held (the latest report only)

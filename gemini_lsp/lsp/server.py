@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -25,9 +25,10 @@ from pygls.protocol.language_server import lsp_method
 
 from gemini_lsp import __version__, config
 from gemini_lsp.engine.documents import DocumentStore
-from gemini_lsp.gemini.attachments import HELD, UriError, path_of
 from gemini_lsp.gemini.backend import GeminiBackend
+from gemini_lsp.gemini.held import HELD, keep_large_buffers_apart
 from gemini_lsp.gemini.secrets import KEYS, Secrets
+from gemini_lsp.gemini.uris import UriError, path_of
 from gemini_lsp.generations.generation import Generation, Stop
 from gemini_lsp.generations.registry import GenerationRegistry
 from gemini_lsp.lsp import transport
@@ -48,6 +49,12 @@ class GeminiProtocol(RobustProtocol):
     def inspect(self, data: Any) -> None:
         # Keys are learnt before pygls logs the message that carries them.
         _collect_keys(data, self._server.secrets)
+
+    @lsp_method(types.INITIALIZED)
+    def lsp_initialized(self, *args: Any) -> Iterator[Any]:
+        # Set-up that can wait until `initialize` is answered: it runs in a worker thread.
+        asyncio.get_running_loop().run_in_executor(None, keep_large_buffers_apart)
+        yield from super().lsp_initialized(*args)  # type: ignore[no-untyped-call]
 
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
@@ -217,9 +224,7 @@ class GeminiLanguageServer(LanguageServer):
             "resultTypes": len(self.protocol._result_types),
             "commandTasks": len(self.protocol.command_tasks),
             "pyglsProgressTokens": len(self.work_done_progress.tokens),
-            "generations": len(registry._generations),
-            "running": len(registry.running()),
-            "pumps": len(registry._pumps),
+            **registry.counts(),
             "documents": len(self.documents),
             "rssBytes": _rss_bytes(),
             "attachmentBytes": HELD.bytes,  # held by running generations, none after

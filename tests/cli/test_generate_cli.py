@@ -86,6 +86,35 @@ def test_vertex_ai_settings_need_no_gemini_key(source: Path, emulator: EmulatorT
     assert source.read_bytes() == ORIGINAL
 
 
+def test_a_range_is_rewritten_with_the_model_asked_for(
+    source: Path, emulator: EmulatorThread, gemini_env: dict[str, str]
+) -> None:
+    emulator.script(Reply(["print(os.sep)\n"]))
+    run = generate(
+        source,
+        "--range",
+        "3:0-4:0",
+        "--model",
+        "gemini-cli-test",
+        "--prompt",
+        "the separator",
+        env=gemini_env,
+    )
+    assert run.returncode == 0, run.stderr
+    assert source.read_bytes() == b"import os\n\n\nprint(os.sep)\n"
+    assert emulator.emulator.requests[0].model == "gemini-cli-test"
+
+
+def test_a_malformed_range_is_refused_and_writes_nothing(
+    source: Path, emulator: EmulatorThread, gemini_env: dict[str, str]
+) -> None:
+    run = generate(source, "--range", "3-4", "--prompt", "the separator", env=gemini_env)
+    assert run.returncode != 0
+    assert "--range must look like 3:0-7:0" in run.stderr
+    assert source.read_bytes() == ORIGINAL
+    assert not emulator.emulator.requests
+
+
 @pytest.mark.parametrize("flag", ["--stdout", "--diff", "--dry-run"])
 def test_output_flags_leave_the_file_alone(
     source: Path, emulator: EmulatorThread, gemini_env: dict[str, str], flag: str

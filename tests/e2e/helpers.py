@@ -11,14 +11,16 @@ from typing import Any
 from lsprotocol import types
 
 from gemini_lsp.emulator import Emulator
-from tests.clients import STYLES as CLIENT_STYLES
-from tests.clients import ClientDocument, EditorClient, start_editor, stop_editor
-from tests.conftest import API_KEY
+from testkit.document import ClientDocument
+from testkit.emulators import API_KEY
+from testkit.styles import style_named
+from testkit.waiting import within
+from tests.clients import EditorClient, start_editor, stop_editor
 
-# Each editor's habits (tests/clients.py): VS Code, Neovim with its 150 ms debounce, Eglot
+# Each editor's habits (testkit/styles.py): VS Code, Neovim with its 150 ms debounce, Eglot
 # (blocking commands, idle sync), a client that syncs only once a request is answered, and
 # one that batches its changes behind a debounce.
-STYLES = ["vscode", "neovim", "eglot", "sync-after-answer", "batching"]
+STYLES = ["vscode", "neovim-debounced", "eglot", "sync-after-answer", "batching"]
 INVALID_PARAMS = types.ErrorCodes.InvalidParams.value
 REQUEST_FAILED = types.LSPErrorCodes.RequestFailed.value
 REQUEST_CANCELLED = types.LSPErrorCodes.RequestCancelled.value
@@ -29,7 +31,7 @@ async def editor(
     style: str, workspace: Path, emulator: Emulator, **settings: Any
 ) -> AsyncIterator[EditorClient]:
     client = await start_editor(
-        CLIENT_STYLES.get(style, style),
+        style_named(style),
         workspace,
         {"baseUrl": emulator.base_url, **settings},
         env={"GEMINI_API_KEY": API_KEY},
@@ -72,10 +74,13 @@ async def execute(
         client.flush()
     elif command != "gemini.cancel":
         await wait_for(lambda: not client.holding)
-    client.requesting += 1
+    client.request_sent()
     try:
-        return await client.lsp.workspace_execute_command_async(
-            types.ExecuteCommandParams(command, [argument], **params)
+        return await within(
+            client.lsp.workspace_execute_command_async(
+                types.ExecuteCommandParams(command, [argument], **params)
+            ),
+            command,
         )
     finally:
         client.request_answered()

@@ -12,6 +12,7 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from gemini_lsp.emulator import Emulator, Reply
+from testkit.document import ClientDocument
 from tests.clients import EditorClient
 from tests.e2e.helpers import STYLES, edit_args, editor, execute, generate_args, wait_for
 
@@ -34,11 +35,16 @@ async def start_generation(
     return task, msg_id
 
 
-async def assert_stopped(client: EditorClient, emulator: Emulator, answered_at: float) -> None:
+async def assert_stopped(
+    client: EditorClient, doc: ClientDocument, emulator: Emulator, answered_at: float
+) -> None:
     """The stream was closed, nothing was edited after the answer, progress ended."""
-    request = emulator.requests[-1]
+    (request,) = emulator.requests
     await emulator.wait_for_disconnect(request, timeout=2)
-    await asyncio.sleep(0.3)  # would-be late edits have time to arrive
+    # The server says nothing runs there any more; and its answer, read after any edit it
+    # had ready to send, is the barrier for late edits.
+    nothing = await execute(client, "gemini.cancel", {"textDocument": {"uri": doc.uri}})
+    assert nothing == {"cancelled": []}
     assert all(edit.time <= answered_at for edit in client.applied)
     for reports in client.lsp.progress_reports.values():
         assert reports[-1].kind == "end"
@@ -55,7 +61,7 @@ async def test_cancel_request(style: str, tmp_path: Path, emulator: Emulator) ->
             await task
         answered_at = asyncio.get_running_loop().time()
         assert raised.value.code == types.LSPErrorCodes.RequestCancelled
-        await assert_stopped(client, emulator, answered_at)
+        await assert_stopped(client, doc, emulator, answered_at)
         # onCancel=keep (the default): what arrived stays, whole lines of the answer.
         assert doc.text.startswith("line_0 = 0\n")
         (reports,) = client.lsp.progress_reports.values()
@@ -75,7 +81,7 @@ async def test_cancel_through_progress(style: str, tmp_path: Path, emulator: Emu
         result = await task
         answered_at = asyncio.get_running_loop().time()
         assert result["status"] == "cancelled"
-        await assert_stopped(client, emulator, answered_at)
+        await assert_stopped(client, doc, emulator, answered_at)
         assert doc.text.startswith(result["text"])
 
 
@@ -90,7 +96,7 @@ async def test_cancel_command(style: str, tmp_path: Path, emulator: Emulator) ->
         assert cancelled == {"cancelled": ["g1"]}
         result = await task
         assert result["status"] == "cancelled"
-        await assert_stopped(client, emulator, answered_at)
+        await assert_stopped(client, doc, emulator, answered_at)
         # onCancel=discard: the partial text is gone, the document is as it was.
         assert doc.text == "keep = 1\n"
 

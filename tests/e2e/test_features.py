@@ -3,6 +3,7 @@ settings from every source. Each asserts the request Gemini received and the doc
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import os
 from pathlib import Path
@@ -13,8 +14,9 @@ from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from gemini_lsp.emulator import Emulator, Reply
-from tests.clients import ClientDocument, EditorClient, start_editor, stop_editor
-from tests.conftest import API_KEY
+from testkit.document import ClientDocument
+from testkit.emulators import API_KEY
+from tests.clients import EditorClient, start_editor, stop_editor
 from tests.e2e.helpers import INVALID_PARAMS, REQUEST_FAILED, editor, execute, generate_args
 
 PNG = base64.b64decode(
@@ -22,8 +24,10 @@ PNG = base64.b64decode(
 )
 
 
-def prompt_of(emulator: Emulator, index: int = -1) -> str:
-    body = emulator.requests[index].body
+def prompt_of(emulator: Emulator) -> str:
+    """The prompt of the test's one request to Gemini."""
+    (request,) = emulator.requests
+    body = request.body
     assert body is not None
     return str(body["contents"][-1]["parts"][0]["text"])
 
@@ -88,14 +92,13 @@ async def test_quickfix_sends_the_diagnostics(tmp_path: Path, emulator: Emulator
         assert "<<<SELECTION>>>total = sum(valuez)" in prompt
 
 
-async def test_document_function_and_todo_and_rewrite(tmp_path: Path, emulator: Emulator) -> None:
-    emulator.script(
-        Reply(['"""Add two numbers."""\n']),
-        Reply(["return a * b\n"]),
-    )
-    source = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    # TODO: multiply\n"
+SOURCE = "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    # TODO: multiply\n"
+
+
+async def test_document_function(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.script(Reply(['"""Add two numbers."""\n']))
     async with editor("visual-studio-code", tmp_path, emulator) as client:
-        doc = client.open(tmp_path / "m.py", source)
+        doc = client.open(tmp_path / "m.py", SOURCE)
         on_def = await actions(client, doc, 4, 4)
         titles = [a.title for a in on_def]
         assert "Gemini: Document function add" in titles
@@ -105,6 +108,11 @@ async def test_document_function_and_todo_and_rewrite(tmp_path: Path, emulator: 
         assert doc.text.startswith('def add(a, b):\n    """Add two numbers."""\n    return a + b\n')
         assert "docstring for the function add" in prompt_of(emulator)
 
+
+async def test_implement_todo(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.script(Reply(["return a * b\n"]))
+    async with editor("visual-studio-code", tmp_path, emulator) as client:
+        doc = client.open(tmp_path / "m.py", SOURCE)
         todo = doc.text.index("# TODO")
         on_todo = await actions(client, doc, todo, todo)
         implement = next(a for a in on_todo if a.title.startswith("Gemini: Implement TODO"))
@@ -113,6 +121,12 @@ async def test_document_function_and_todo_and_rewrite(tmp_path: Path, emulator: 
         assert doc.text.endswith("def mul(a, b):\n    return a * b\n")
         assert "multiply" in prompt_of(emulator)
 
+
+async def test_rewrite_selection_asks_for_its_instruction(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    async with editor("visual-studio-code", tmp_path, emulator) as client:
+        doc = client.open(tmp_path / "m.py", SOURCE)
         selected = await actions(client, doc, 0, 14, only=[types.CodeActionKind.Refactor])
         rewrite = next(a for a in selected if a.title == "Gemini: Rewrite selection…")
         assert rewrite.command is not None and rewrite.command.arguments
@@ -140,7 +154,8 @@ async def test_attachments_are_sent_as_parts(tmp_path: Path, emulator: Emulator)
             (tmp_path / name).as_uri() for name in ("shot.png", "spec.pdf", "notes.md")
         ]
         await execute(client, "gemini.generate", argument)
-        body = emulator.requests[-1].body
+        (request,) = emulator.requests
+        body = request.body
         assert body is not None
         parts = body["contents"][0]["parts"]
         assert "Attached files, in order: shot.png, spec.pdf, notes.md" in parts[0]["text"]
@@ -235,7 +250,7 @@ async def test_model_options_reach_gemini(tmp_path: Path, emulator: Emulator) ->
         second = await execute(client, "gemini.generate", argument)
         assert second["model"] == "gemini-2.5-flash-lite"
         assert [r.model for r in emulator.requests] == ["gemini-2.5-pro", "gemini-2.5-flash-lite"]
-        body = emulator.requests[0].body
+        body = next(r for r in emulator.requests if r.model == "gemini-2.5-pro").body
         assert body is not None
         config = body["generationConfig"]
         assert config["temperature"] == 0.3
@@ -249,36 +264,69 @@ async def test_model_options_reach_gemini(tmp_path: Path, emulator: Emulator) ->
         assert "tokens" in (end.message or "")
 
 
-async def test_settings_from_every_source(tmp_path: Path, emulator: Emulator) -> None:
-    emulator.script(Reply(["a\n"]), Reply(["b\n"]), Reply(["c\n"]))
-    async with editor(
-        "visual-studio-code", tmp_path, emulator, model="gemini-init", contextLines=-5
-    ) as client:
-        # An invalid value is reported and falls back to its default.
+async def test_an_invalid_setting_is_reported(tmp_path: Path, emulator: Emulator) -> None:
+    async with editor("visual-studio-code", tmp_path, emulator, contextLines=-5) as client:
         assert any("contextLines" in m.message for m in client.lsp.messages)
+
+
+async def test_initialization_options_choose_the_model(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.script(Reply(["a\n"]))
+    async with editor("visual-studio-code", tmp_path, emulator, model="gemini-init") as client:
         doc = client.open(tmp_path / "s.py", "\n")
         await execute(client, "gemini.generate", generate_args(doc, 0))
-        # workspace/configuration is pulled on didChangeConfiguration without settings.
+    (request,) = emulator.requests
+    assert request.model == "gemini-init"
+
+
+async def test_a_pulled_configuration_overrides_initialization_options(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.script(Reply(["b\n"]))
+    async with editor("visual-studio-code", tmp_path, emulator, model="gemini-init") as client:
+        doc = client.open(tmp_path / "s.py", "\n")
         client.lsp.set_configuration({"model": "gemini-pulled"}, section="geminiLsp")
-        client.lsp.workspace_did_change_configuration(
-            types.DidChangeConfigurationParams(settings=None)
-        )
-        await _settle()
+        await pull_configuration(client, doc, monkeypatch)
         await execute(client, "gemini.generate", generate_args(doc, 0))
+    # The base url still comes from initializationOptions: the emulator got the request.
+    (request,) = emulator.requests
+    assert request.model == "gemini-pulled"
+
+
+async def test_pushed_settings_override_a_pulled_configuration(
+    tmp_path: Path, emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    emulator.script(Reply(["c\n"]))
+    async with editor("visual-studio-code", tmp_path, emulator, model="gemini-init") as client:
+        doc = client.open(tmp_path / "s.py", "\n")
+        client.lsp.set_configuration({"model": "gemini-pulled"}, section="geminiLsp")
+        await pull_configuration(client, doc, monkeypatch)
+        # No wait: the server handles messages in order, so the next request sees it.
         client.lsp.workspace_did_change_configuration(
             types.DidChangeConfigurationParams(settings={"geminiLsp": {"model": "gemini-pushed"}})
         )
-        await _settle()
         await execute(client, "gemini.generate", generate_args(doc, 0))
-        # initializationOptions keep the base url; later sources override the model.
-        models = [r.model for r in emulator.requests]
-        assert models == ["gemini-init", "gemini-pulled", "gemini-pushed"]
+    (request,) = emulator.requests
+    assert request.model == "gemini-pushed"
 
 
-async def _settle() -> None:
-    import asyncio
+async def pull_configuration(
+    client: EditorClient, doc: ClientDocument, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """didChangeConfiguration without settings, until the server has applied what it
+    pulled: the client answers its workspace/configuration, then a request's round trip (a
+    cancel with nothing running) shows the server past that answer, as it reads in order."""
+    answered = asyncio.Event()
+    answer = client.lsp.get_configuration
 
-    await asyncio.sleep(0.3)
+    def get_configuration(**kwargs: Any) -> Any:
+        answered.set()  # the answer goes out as this returns, before the waiter wakes
+        return answer(**kwargs)
+
+    monkeypatch.setattr(client.lsp, "get_configuration", get_configuration)
+    client.lsp.workspace_did_change_configuration(types.DidChangeConfigurationParams(None))
+    await asyncio.wait_for(answered.wait(), 10)
+    nothing = await execute(client, "gemini.cancel", {"textDocument": {"uri": doc.uri}})
+    assert nothing == {"cancelled": []}
 
 
 @pytest.mark.parametrize("source", ["settings", "environment"])
@@ -301,7 +349,8 @@ async def test_vertex_ai_through_settings_or_the_sdk_environment(
         assert result["status"] == "completed"
         assert doc.text == "v = 1\n"
         # Vertex AI's publisher path (express mode, with an API key), not the Gemini API's.
-        assert emulator.requests[0].path == (
+        (request,) = emulator.requests
+        assert request.path == (
             "/v1beta1/publishers/google/models/gemini-2.5-flash:streamGenerateContent"
         )
     finally:

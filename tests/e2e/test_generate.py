@@ -9,8 +9,8 @@ from lsprotocol import types
 from pytest_lsp import client_capabilities
 
 from gemini_lsp.emulator import Emulator, Reply
+from testkit.emulators import API_KEY
 from tests.clients import start_editor, stop_editor
-from tests.conftest import API_KEY
 from tests.e2e.helpers import STYLES, edit_args, editor, execute, generate_args, progress_kinds
 
 # Chunk boundaries split lines, a fence, multi-byte characters and a CJK string.
@@ -59,7 +59,7 @@ async def test_generate_inserts_exact_text_in_place(
         takes_versions = style in ("vscode", "eglot", "batching")
         assert all(edit.versioned == takes_versions for edit in client.applied[1:])
 
-        request = emulator.requests[0]
+        (request,) = emulator.requests
         assert request.action == "streamGenerateContent"
         prompt = request.body["contents"][0]["parts"][0]["text"]
         assert "Language: python" in prompt and "greet" in prompt
@@ -124,7 +124,8 @@ async def test_edit_keeps_original_until_complete(
         assert len(snapshots) >= 2
         assert all(old in text for text in snapshots[:-1])
         assert old not in snapshots[-1]
-        prompt = emulator.requests[0].body["contents"][0]["parts"][0]["text"]
+        (record,) = emulator.requests
+        prompt = record.body["contents"][0]["parts"][0]["text"]
         assert "<<<SELECTION>>>def add(a,b): return a+b" in prompt
 
 

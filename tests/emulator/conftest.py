@@ -10,6 +10,7 @@ from google import genai
 from google.genai import types
 
 from gemini_lsp.emulator import Emulator
+from testkit.emulators import fast_emulator
 
 API_KEY = "test-key"
 MODEL = "gemini-2.5-flash"
@@ -37,7 +38,7 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 async def emu() -> AsyncIterator[Emulator]:
     """An emulator answering as fast as it can, requiring API_KEY."""
-    async with Emulator(api_key=API_KEY, first_token_ms=0, chars_per_second=0) as emulator:
+    async with fast_emulator(API_KEY) as emulator:
         yield emulator
 
 

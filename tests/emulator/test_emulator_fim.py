@@ -38,25 +38,24 @@ async def test_rules_answer_by_context_and_the_queue_is_left_alone(
     assert await answer(client, fim("value")) == " = emulator_suggestion()"
     # The generation's reply was still queued for the generation.
     assert await answer(client, "Write code") == "generated\n"
-    first = emu.requests[0]
-    assert first.fim is not None
-    assert (first.fim.path, first.fim.language, first.fim.max_lines) == ("src/app.py", "python", 3)
-    assert first.fim.before == "def f(a, b):\n    return " and first.fim.after == "\n"
-    assert emu.requests[-1].fim is None
+    recorded = next(r.fim for r in emu.fim_requests if r.fim and r.fim.before.endswith("return "))
+    assert (recorded.path, recorded.language, recorded.max_lines) == ("src/app.py", "python", 3)
+    assert recorded.before == "def f(a, b):\n    return " and recorded.after == "\n"
     assert len(emu.fim_requests) == 4
+    assert len([r for r in emu.requests if r.fim is None]) == 1  # the generation
 
 
-async def test_latency_errors_and_disconnects(emu: Emulator, client: genai.Client) -> None:
-    emu.script_fim(
-        FimRule(error=ErrorSpec(429), when_before="quota"),
-        FimRule(text="slow()", latency_ms=5000),
-    )
+async def test_a_fim_rule_answers_with_its_error(emu: Emulator, client: genai.Client) -> None:
+    emu.script_fim(FimRule(error=ErrorSpec(429), when_before="quota"))
     with pytest.raises(errors.ClientError) as raised:
         await answer(client, fim("quota"))
     assert raised.value.code == 429
+
+
+async def test_a_slow_fim_answer_sees_the_client_leave(emu: Emulator, client: genai.Client) -> None:
+    emu.script_fim(FimRule(text="slow()", latency_ms=5000))
     reading = asyncio.ensure_future(answer(client, fim("x = ")))
-    request = await emu.wait_for_request(2)
-    await asyncio.sleep(0.05)
+    request = await emu.wait_for_request()
     reading.cancel()  # what closes the SDK's connection
     await asyncio.gather(reading, return_exceptions=True)
     closed_at = await emu.wait_for_disconnect(request, timeout=2)

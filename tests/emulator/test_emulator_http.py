@@ -123,7 +123,8 @@ async def test_the_key_may_come_in_the_query(emu: Emulator) -> None:
     emu.script(Reply(["ok"]))
     (response,) = await exchange(emu, post(UNARY + f"?key={API_KEY}", key=None))
     assert response.status == 200
-    assert emu.requests[0].api_key == API_KEY
+    (record,) = emu.requests
+    assert record.api_key == API_KEY
 
 
 async def test_a_missing_key_is_api_key_invalid(emu: Emulator) -> None:
@@ -181,7 +182,8 @@ async def test_a_model_given_as_a_resource_name_is_accepted(emu: Emulator) -> No
     emu.script(Reply(["ok"]))
     (response,) = await exchange(emu, post("/v1/models/models/gemini-2.5-pro:generateContent"))
     assert response.status == 200
-    assert emu.requests[0].model == "gemini-2.5-pro"
+    (record,) = emu.requests
+    assert record.model == "gemini-2.5-pro"
 
 
 async def test_a_chunked_request_body_is_accepted(emu: Emulator) -> None:
@@ -195,7 +197,8 @@ async def test_a_chunked_request_body_is_accepted(emu: Emulator) -> None:
     raw += b"0\r\nX-Trailer: yes\r\n\r\n"
     (response,) = await exchange(emu, raw)
     assert response.status == 200
-    assert emu.requests[0].body == json.loads(BODY)
+    (record,) = emu.requests
+    assert record.body == json.loads(BODY)
 
 
 async def test_expect_100_continue_is_honoured(emu: Emulator) -> None:

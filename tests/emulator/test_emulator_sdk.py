@@ -33,10 +33,15 @@ async def collect(client: genai.Client, contents: Any = "hi", **kwargs: Any) -> 
     return [r.text or "" async for r in await stream_of(client, contents, **kwargs)]
 
 
-async def collect_into(received: list[str], client: genai.Client) -> None:
-    """Like collect, but what arrived before an exception stays visible."""
+async def collect_into(
+    received: list[str], client: genai.Client, arrived: asyncio.Event | None = None
+) -> None:
+    """Like collect, but what arrived before an exception stays visible; `arrived` is set
+    at each chunk."""
     async for response in await stream_of(client):
         received.append(response.text or "")
+        if arrived is not None:
+            arrived.set()
 
 
 def test_sdk_uses_httpx2_not_aiohttp() -> None:
@@ -71,7 +76,7 @@ async def test_stream_delivers_text_usage_and_metadata_exactly(
     assert first_usage.candidates_token_count is None
     assert {r.model_version for r in responses} == {"gemini-2.5-flash-001"}
     assert responses[0].candidates[0].content.role == "model"  # type: ignore[index, union-attr]
-    record = emu.requests[0]
+    (record,) = emu.requests
     assert record.outcome == "completed"
     assert record.chunks_sent == 3
     assert record.text_sent == "".join(chunks)
@@ -99,8 +104,9 @@ async def test_generate_content_returns_one_joined_answer(
     assert response.candidates[0].finish_reason == "MAX_TOKENS"
     assert response.usage_metadata is not None
     assert response.usage_metadata.total_token_count == 5
-    assert emu.requests[0].action == "generateContent"
-    assert emu.requests[0].chunks_sent == 2
+    (record,) = emu.requests
+    assert record.action == "generateContent"
+    assert record.chunks_sent == 2
 
 
 async def test_an_answer_without_text_is_one_event_without_content(
@@ -113,7 +119,8 @@ async def test_an_answer_without_text_is_one_event_without_content(
     assert responses[0].candidates
     assert responses[0].candidates[0].content is None
     assert responses[0].candidates[0].finish_reason == types.FinishReason.SAFETY
-    assert emu.requests[0].chunks_sent == 0
+    (record,) = emu.requests
+    assert record.chunks_sent == 0
 
 
 async def test_the_request_is_recorded_as_received(
@@ -125,7 +132,7 @@ async def test_the_request_is_recorded_as_received(
     )
     await collect(client, PROMPT, model="models/gemini-2.5-pro", config=config)
 
-    record = emu.requests[0]
+    (record,) = emu.requests
     assert (record.method, record.version, record.model, record.action) == (
         "POST",
         "v1beta",
@@ -147,7 +154,8 @@ async def test_the_request_is_recorded_as_received(
 
 async def test_default_api_version_is_v1(emu: Emulator, client: genai.Client) -> None:
     await client.aio.models.generate_content(model=MODEL, contents="hi")
-    assert emu.requests[0].version == "v1"
+    (record,) = emu.requests
+    assert record.version == "v1"
 
 
 @pytest.mark.parametrize("streaming", [True, False])
@@ -208,7 +216,8 @@ async def test_a_wrong_api_key_is_rejected_like_google_does(
     }
     # A rejected request does not use up the script.
     assert emu.pending_replies == 1
-    assert emu.requests[0].api_key == "wrong"
+    (record,) = emu.requests
+    assert record.api_key == "wrong"
 
 
 async def test_without_a_required_key_any_key_is_accepted(make_client: ClientFactory) -> None:
@@ -232,7 +241,7 @@ async def test_disconnect_mid_stream_raises_the_transport_error(
     with pytest.raises(httpx2.RemoteProtocolError):
         await collect_into(received, client)
     assert received == ["one", "two"]
-    record = emu.requests[0]
+    (record,) = emu.requests
     assert (record.outcome, record.chunks_sent, record.disconnected_at) == ("aborted", 2, None)
 
 
@@ -283,7 +292,9 @@ async def _cancel_when(
     record = await emu.wait_for_request()
     if chunks_before_cancel:
         await asyncio.wait_for(enough.wait(), 5)
-    await asyncio.sleep(0.1)  # let the emulator settle into its stall or wait
+    # Nothing shows that the emulator has entered its stall or wait (it only stops sending):
+    # a moment lets it, so that the cancel lands inside it.
+    await asyncio.sleep(0.1)
     cancelled_at = time.monotonic()
     task.cancel()
     disconnected_at = await emu.wait_for_disconnect(record, timeout=5)
@@ -298,7 +309,7 @@ async def test_cancelling_during_a_stall_is_seen_within_50_ms(
     emu.script(Reply(["a", "b", "c"], stall_after=1))
     cancelled_at, disconnected_at = await _cancel_when(emu, client, 1)
     assert 0 <= disconnected_at - cancelled_at < 0.05
-    record = emu.requests[0]
+    (record,) = emu.requests
     assert (record.outcome, record.chunks_sent, record.finished_at) == ("disconnected", 1, None)
 
 
@@ -308,7 +319,8 @@ async def test_cancelling_between_slow_chunks_is_seen_within_50_ms(
     emu.script(Reply(["a", "b"], chunk_delay_ms=10_000))
     cancelled_at, disconnected_at = await _cancel_when(emu, client, 1)
     assert 0 <= disconnected_at - cancelled_at < 0.05
-    assert emu.requests[0].chunks_sent == 1
+    (record,) = emu.requests
+    assert record.chunks_sent == 1
 
 
 async def test_cancelling_before_the_first_token_is_seen_within_50_ms(
@@ -317,7 +329,8 @@ async def test_cancelling_before_the_first_token_is_seen_within_50_ms(
     emu.script(Reply(["a"], first_chunk_delay_ms=10_000))
     cancelled_at, disconnected_at = await _cancel_when(emu, client, 0)
     assert 0 <= disconnected_at - cancelled_at < 0.05
-    assert emu.requests[0].first_chunk_at is None
+    (record,) = emu.requests
+    assert record.first_chunk_at is None
 
 
 async def test_a_client_timeout_during_a_stall_is_a_disconnect(
@@ -331,7 +344,7 @@ async def test_a_client_timeout_during_a_stall_is_a_disconnect(
     with pytest.raises(httpx2.ReadTimeout):
         await collect_into(received, client)
     assert received == ["a", "b", "c", "d"]
-    record = emu.requests[0]
+    (record,) = emu.requests
     await emu.wait_for_disconnect(record, timeout=2)
     assert record.first_chunk_at is not None
     assert record.disconnected_at is not None
@@ -342,10 +355,11 @@ async def test_a_client_timeout_during_a_stall_is_a_disconnect(
 async def test_stop_closes_open_streams(emu: Emulator, client: genai.Client) -> None:
     emu.script(Reply(["a", "b"], stall_after=1))
     received: list[str] = []
-    task = asyncio.create_task(collect_into(received, client))
+    arrived = asyncio.Event()
+    task = asyncio.create_task(collect_into(received, client, arrived))
     record = await emu.wait_for_request()
-    await asyncio.sleep(0.1)  # the first chunk goes out at once; then the stall
-    assert record.chunks_sent == 1
+    await asyncio.wait_for(arrived.wait(), 5)  # the first chunk; then the stall
+    assert received == ["a"] and record.chunks_sent == 1
     await asyncio.wait_for(emu.stop(), 2)
     with pytest.raises(httpx2.RemoteProtocolError):
         await asyncio.wait_for(task, 2)
@@ -362,7 +376,7 @@ async def test_default_answer_is_deterministic_fenced_code(
     assert first.startswith("```python\n# Written by the gemini-lsp emulator, not a real model.\n")
     assert "def parse_config_file(" in first
     assert first.endswith("```")
-    assert emu.requests[0].reply is None
+    assert [r.reply for r in emu.requests] == [None, None]  # nothing scripted answered
 
 
 async def test_a_chat_refinement_gets_a_visibly_revised_answer(
@@ -382,12 +396,14 @@ async def test_a_chat_refinement_gets_a_visibly_revised_answer(
     assert "Revision" not in first
     assert "// Revision 2: handle empty input too\n" in second
     assert second != first
-    body = emu.requests[1].body
+    (asked,) = [r for r in emu.requests if "handle empty input too" not in str(r.body)]
+    (again,) = [r for r in emu.requests if "handle empty input too" in str(r.body)]
+    body = again.body
     assert body is not None
     roles = [turn["role"] for turn in body["contents"]]
     # The SDK's chat keeps every streamed chunk as a model turn of its own.
     assert roles == ["user", *["model"] * (len(roles) - 2), "user"]
-    assert len(roles) - 2 == emu.requests[0].chunks_sent
+    assert len(roles) - 2 == asked.chunks_sent
     model_turns = body["contents"][1:-1]
     assert "".join(part["text"] for turn in model_turns for part in turn["parts"]) == first
 
@@ -418,7 +434,7 @@ async def test_default_pace_follows_first_token_ms_and_chars_per_second(
 ) -> None:
     async with Emulator(first_token_ms=150, chars_per_second=4000) as emu:
         text = "".join(await collect(make_client(emu), PROMPT))
-        record = emu.requests[0]
+        (record,) = emu.requests
     assert record.first_chunk_at is not None
     assert record.finished_at is not None
     first_wait = record.first_chunk_at - record.received_at

@@ -45,7 +45,8 @@ def test_stop_ends_an_open_stream_and_the_thread() -> None:
         next(stream)
     assert thread is not None
     assert not thread.is_alive()
-    assert emulator.emulator.requests[0].outcome == "aborted"
+    (record,) = emulator.emulator.requests
+    assert record.outcome == "aborted"
     client.close()
 
 

@@ -14,17 +14,12 @@ from lsprotocol import types
 from pygls.protocol import JsonRPCProtocol
 
 from gemini_lsp.emulator import Chunk, Emulator, Reply
-from tests.clients import (
-    ClientDocument,
-    EditorClient,
-    Style,
-    generation_origin,
-    start_editor,
-    stop_editor,
-)
-from tests.conftest import API_KEY
-from tests.engine.oracle import anchor_offset, check_generation
-from tests.engine.typist import Action, eol_of, type_along
+from testkit.document import ClientDocument, anchor_offset, generation_origin
+from testkit.emulators import API_KEY
+from testkit.styles import Style
+from testkit.typist import Action, eol_of, type_along
+from tests.clients import EditorClient, start_editor, stop_editor
+from tests.engine.oracle import check_generation
 
 
 def expected_text(chunks: list[str], original: str) -> str:
@@ -92,7 +87,7 @@ class Session:
         )
         # An editor that syncs nothing while a request is pending holds its changes until
         # this one is answered.
-        self.client.requesting += 1
+        self.client.request_sent()
         command.add_done_callback(lambda _: self.client.request_answered())
         # Type only once the server has taken the position: a change that overtook the
         # command would move the place it names.

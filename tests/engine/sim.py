@@ -9,27 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import functools
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
-from pytest_lsp import client_capabilities
 
 from gemini_lsp.engine.anchor import Region
 from gemini_lsp.engine.documents import DocumentStore
-from gemini_lsp.engine.edits import EditPump, Writer
-from tests.clients import ENCODINGS, Editor, StaleEditError, Style, generation_origin
-
-
-@functools.cache
-def _capabilities(editor: str) -> tuple[str, bool]:
-    """The encoding an editor gets and whether it takes versioned edits."""
-    caps = client_capabilities(editor)
-    encodings = (caps.general.position_encodings if caps.general else None) or ["utf-16"]
-    encoding = next((str(e) for e in encodings if e in ENCODINGS), "utf-16")
-    edit = caps.workspace.workspace_edit if caps.workspace else None
-    return encoding, bool(edit and edit.document_changes)
+from gemini_lsp.engine.pump import EditPump
+from gemini_lsp.engine.writer import Writer
+from testkit.document import generation_origin
+from testkit.editor import Editor, StaleEditError
+from testkit.styles import Style
 
 
 class QueuedEditor(Editor):
@@ -54,9 +45,7 @@ class Simulation:
     """One document, one pump, an editor, and the two message queues between them."""
 
     def __init__(self, style: Style, text: str) -> None:
-        encoding, versioned = _capabilities(style.editor)
-        if style.document_changes is not None:
-            versioned = style.document_changes
+        encoding, versioned = style.encoding, style.versioned
         self.to_client: collections.deque[tuple[Any, asyncio.Future[Any]]] = collections.deque()
         self.to_server: collections.deque[Any] = collections.deque()
         self.editor = QueuedEditor(encoding, style, self.to_server)
@@ -106,10 +95,11 @@ class Simulation:
 
     def begin_request(self) -> None:
         """The user's command is pending: a quiet-while-requesting editor holds its syncs."""
-        self.editor.requesting += 1
+        self.editor.request_sent()
 
     def end_request(self) -> None:
-        self.editor.requesting -= 1
+        """Answered; the test decides when the held syncs go."""
+        self.editor.sync.requesting -= 1
 
     @property
     def can_sync(self) -> bool:

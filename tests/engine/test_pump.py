@@ -8,9 +8,10 @@ import pytest
 from lsprotocol import types
 
 from gemini_lsp.engine.anchor import Region
-from gemini_lsp.engine.edits import RETRY_QUIET_SECONDS
+from gemini_lsp.engine.pump import RETRY_QUIET_SECONDS
 from gemini_lsp.engine.text import Loc, TextBuffer
-from tests.clients import NEOVIM, NEOVIM_VERSIONED, VSCODE, VSCODE_UNVERSIONED, Style
+from testkit.styles import NEOVIM_DEBOUNCED as NEOVIM
+from testkit.styles import NEOVIM_VERSIONED, VSCODE, VSCODE_UNVERSIONED, Style
 from tests.engine.oracle import check_generation
 from tests.engine.sim import Simulation
 

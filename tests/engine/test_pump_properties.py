@@ -14,7 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.clients import STYLES
+from testkit.styles import STYLES
+from testkit.typist import actions, eol_of, perform
 from tests.engine.oracle import check_generation
 from tests.engine.sim import Simulation
 from tests.engine.strategies import (
@@ -25,7 +26,6 @@ from tests.engine.strategies import (
     examples,
     offsets,
 )
-from tests.engine.typist import actions, eol_of, perform
 
 
 async def run(style: str, data: st.DataObject, generations: int) -> None:

@@ -18,10 +18,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from gemini_lsp.emulator import Emulator
-from tests.clients import STYLES
+from testkit.styles import STYLES
+from testkit.typist import PIECES, PLACES, Action, actions
 from tests.engine.serving import Session, Stream, session
 from tests.engine.strategies import chunks, examples
-from tests.engine.typist import PIECES, PLACES, Action, actions
 
 WORDS = ("a", "b", "é", "中", "😀", "e\u0301")
 

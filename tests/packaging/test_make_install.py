@@ -25,6 +25,7 @@ def make_install(home: Path, path: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.timeout(2100)
 def test_without_pipx_it_makes_a_venv_under_the_data_folder(tmp_path: Path) -> None:
     home = tmp_path / "home"
     run = make_install(home, "/usr/bin:/bin")
@@ -44,6 +45,7 @@ def test_without_pipx_it_makes_a_venv_under_the_data_folder(tmp_path: Path) -> N
     assert link.is_symlink()
 
 
+@pytest.mark.timeout(1200)
 def test_with_pipx_it_uses_pipx(tmp_path: Path) -> None:
     pipx = Path(sys.executable).parent / "pipx"
     if not pipx.exists():

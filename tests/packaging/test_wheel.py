@@ -28,10 +28,12 @@ def metadata(built: Built) -> tuple[list[str], Message]:
         return names, Parser().parsestr(wheel.read(meta).decode())
 
 
+@pytest.mark.timeout(720)
 def test_the_build_prints_no_warning(built: Built) -> None:
     assert "warning" not in built.log.lower(), built.log
 
 
+@pytest.mark.timeout(720)
 def test_the_wheel_holds_the_package_and_its_licence_only(built: Built) -> None:
     names, _ = metadata(built)
     tops = {name.split("/")[0] for name in names}
@@ -44,6 +46,7 @@ def test_the_wheel_holds_the_package_and_its_licence_only(built: Built) -> None:
     assert "gemini_lsp/py.typed" in names
 
 
+@pytest.mark.timeout(720)
 def test_the_metadata_says_what_a_registry_shows(built: Built) -> None:
     _, meta = metadata(built)
     assert meta["License-Expression"] == "Apache-2.0"
@@ -73,6 +76,7 @@ def imported_top_level_modules() -> set[str]:
     return modules - set(sys.stdlib_module_names) - {"gemini_lsp"}
 
 
+@pytest.mark.timeout(720)
 def test_every_imported_distribution_is_declared(built: Built) -> None:
     declared = requirements(built)
     providers = importlib.metadata.packages_distributions()
@@ -81,6 +85,7 @@ def test_every_imported_distribution_is_declared(built: Built) -> None:
         assert distributions & set(declared), f"{module} ({distributions}) is not declared"
 
 
+@pytest.mark.timeout(720)
 def test_every_floor_satisfies_what_the_other_dependencies_require(built: Built) -> None:
     """A floor below what another dependency needs would let pip pick a set that cannot
     install (pygls 2.1 needs attrs >= 24.3, lsprotocol refuses cattrs 23.2.1)."""
@@ -97,6 +102,7 @@ def test_every_floor_satisfies_what_the_other_dependencies_require(built: Built)
                     )
 
 
+@pytest.mark.timeout(720)
 def test_the_sdist_carries_the_licence_and_readme(built: Built) -> None:
     import tarfile
 
@@ -105,6 +111,7 @@ def test_the_sdist_carries_the_licence_and_readme(built: Built) -> None:
     assert {"LICENSE", "README.md", "pyproject.toml"} <= names
 
 
+@pytest.mark.timeout(1500)
 def test_the_wheel_installed_in_a_fresh_venv_generates(built: Built, tmp_path: Path) -> None:
     bin_dir = fresh_venv(tmp_path / "venv")
     install = subprocess.run(
@@ -122,6 +129,7 @@ def test_the_wheel_installed_in_a_fresh_venv_generates(built: Built, tmp_path: P
     assert namespace["result"] == 55
 
 
+@pytest.mark.timeout(1500)
 @pytest.mark.skipif(importlib.util.find_spec("pipx") is None, reason="pipx not installed")
 def test_the_wheel_installed_with_pipx_generates(built: Built, tmp_path: Path) -> None:
     env = quiet_env()
@@ -147,6 +155,7 @@ def test_the_wheel_installed_with_pipx_generates(built: Built, tmp_path: Path) -
     assert "def fibonacci(n: int) -> int:" in (tmp_path / "fib.py").read_text()
 
 
+@pytest.mark.timeout(900)
 def test_an_editable_install_prints_no_packaging_warning(tmp_path: Path) -> None:
     """What `make venv` (and so `make demo`) runs on a fresh clone, dependencies aside."""
     bin_dir = fresh_venv(tmp_path / "venv")

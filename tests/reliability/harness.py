@@ -17,11 +17,15 @@ from typing import Any, TypeVar
 import attrs
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import client_capabilities, make_test_lsp_client
+from pytest_lsp import make_test_lsp_client
 
 from gemini_lsp.emulator import Emulator
-from tests.clients import ClientDocument, EditorClient, Style, server_env
-from tests.conftest import API_KEY
+from testkit.document import ClientDocument
+from testkit.emulators import API_KEY, fast_emulator
+from testkit.environment import server_env
+from testkit.styles import VSCODE, Style
+from testkit.waiting import within
+from tests.clients import EditorClient
 from tests.e2e.helpers import (  # noqa: F401  (re-exported for the reliability tests)
     INVALID_PARAMS,
     REQUEST_CANCELLED,
@@ -32,7 +36,6 @@ from tests.e2e.helpers import (  # noqa: F401  (re-exported for the reliability 
 )
 
 T = TypeVar("T")
-VSCODE = Style("vscode", "visual-studio-code", first_version=1)
 
 
 @attrs.define
@@ -53,8 +56,11 @@ class Session:
         return self.editor.open(self.workspace / name, text)
 
     async def execute(self, command: str, argument: Any, **params: Any) -> Any:
-        return await self.lsp.workspace_execute_command_async(
-            types.ExecuteCommandParams(command, [argument], **params)
+        return await within(
+            self.lsp.workspace_execute_command_async(
+                types.ExecuteCommandParams(command, [argument], **params)
+            ),
+            command,
         )
 
     async def fails(self, command: str, argument: Any) -> JsonRpcException:
@@ -67,7 +73,9 @@ class Session:
 
     async def stats(self) -> dict[str, int]:
         """The server's own counters (the hidden `gemini/debugStats` request)."""
-        result = await self.lsp.protocol.send_request_async("gemini/debugStats", None)
+        result = await within(
+            self.lsp.protocol.send_request_async("gemini/debugStats", None), "gemini/debugStats"
+        )
         return dict(result._asdict())  # pygls turns a JSON object into a named tuple
 
     def configure(self, **settings: Any) -> None:
@@ -127,16 +135,19 @@ async def session(
     assert lsp._stderr_forwarder is not None and lsp._server is not None
     lsp._stderr_forwarder.cancel()  # ours keeps it instead of printing it
     collector = asyncio.ensure_future(_collect(lsp._server.stderr, stderr))
-    result = await lsp.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(style.editor),
-            root_uri=(folders or [workspace.as_uri()])[0],
-            workspace_folders=[
-                types.WorkspaceFolder(uri, f"folder{index}")
-                for index, uri in enumerate(folders or [workspace.as_uri()])
-            ],
-            initialization_options={"geminiLsp": {**base, **settings}},
-        )
+    result = await within(
+        lsp.initialize_session(
+            types.InitializeParams(
+                capabilities=style.capabilities,
+                root_uri=(folders or [workspace.as_uri()])[0],
+                workspace_folders=[
+                    types.WorkspaceFolder(uri, f"folder{index}")
+                    for index, uri in enumerate(folders or [workspace.as_uri()])
+                ],
+                initialization_options={"geminiLsp": {**base, **settings}},
+            )
+        ),
+        "initialize",
     )
     editor.encoding = str(result.capabilities.position_encoding or "utf-16")
     try:
@@ -171,9 +182,7 @@ class Background:
         return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
 
     async def start(self) -> Session:
-        self.emulator = await self.stack.enter_async_context(
-            Emulator(api_key=API_KEY, first_token_ms=0, chars_per_second=0)
-        )
+        self.emulator = await self.stack.enter_async_context(fast_emulator())
         return await self.stack.enter_async_context(
             session(self.workspace, self.emulator, log_level=self.log_level, **self.settings)
         )

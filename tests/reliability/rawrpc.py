@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import sys
 from typing import Any
 
-from tests.clients import server_env
-
-
-def frame(message: Any) -> bytes:
-    body = message if isinstance(message, bytes) else json.dumps(message).encode()
-    return b"Content-Length: %d\r\n\r\n" % len(body) + body
+from testkit.environment import server_env
+from testkit.framing import encode, read_message
 
 
 class RawServer:
@@ -50,7 +45,7 @@ class RawServer:
         message = {"jsonrpc": "2.0", "id": msg_id, "method": method}
         if params is not None:
             message["params"] = params
-        await self.send(frame(message))
+        await self.send(encode(message))
         return await self.answer(msg_id)
 
     async def answer(self, msg_id: int | None, timeout: float = 10) -> dict[str, Any]:
@@ -62,14 +57,9 @@ class RawServer:
                 return message
 
     async def read(self) -> dict[str, Any]:
-        length = 0
-        while (line := await self.stdout.readline()) not in (b"\r\n", b""):
-            name, _, value = line.partition(b":")
-            if name.strip().lower() == b"content-length":
-                length = int(value)
-        if not length:
+        message = await read_message(self.stdout)
+        if message is None:
             raise EOFError("the server closed its output")
-        message: dict[str, Any] = json.loads(await self.stdout.readexactly(length))
         return message
 
     async def ended(self, timeout: float = 10) -> int:

@@ -8,11 +8,12 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
 
 from gemini_lsp.emulator import Emulator, ErrorSpec, Reply
-from tests.conftest import API_KEY
+from testkit.emulators import API_KEY
 from tests.reliability.harness import (
     REQUEST_FAILED,
     Session,
@@ -38,59 +39,73 @@ async def failure(s: Session, command: str, argument: dict[str, Any]) -> str:
     return error.message
 
 
-async def test_mid_stream_failures(tmp_path: Path, emulator: Emulator) -> None:
-    faults = {
-        "disconnect": (Reply(TWO_LINES, disconnect_after=2), "The connection to Gemini broke"),
-        "error-event": (Reply(TWO_LINES, error_event_after=2), "Gemini service error (500"),
-        "malformed": (Reply(TWO_LINES, malformed_after=2), "Gemini sent a response that could"),
-    }
-    emulator.script(*[reply for reply, _ in faults.values()])
+@pytest.mark.parametrize(
+    ("fault", "reply", "expected"),
+    [
+        ("disconnect", Reply(TWO_LINES, disconnect_after=2), "The connection to Gemini broke"),
+        ("error-event", Reply(TWO_LINES, error_event_after=2), "Gemini service error (500"),
+        ("malformed", Reply(TWO_LINES, malformed_after=2), "Gemini sent a response that could"),
+    ],
+)
+async def test_a_failure_mid_stream_keeps_what_arrived(
+    fault: str, reply: Reply, expected: str, tmp_path: Path, emulator: Emulator
+) -> None:
+    emulator.script(reply)
     async with session(tmp_path, emulator, retries=2) as s:
-        for index, (fault, (_, expected)) in enumerate(faults.items()):
-            doc = s.open(f"{fault}.py", "before = 0\n")
-            message = await failure(s, "gemini.generate", generate_args(doc, len(doc.text)))
-            assert message.startswith(expected), message
-            assert "the 2 lines that arrived were kept" in message
-            assert doc.text.rstrip() == "before = 0\nkept_a = 1\nkept_b = 2"
-            assert len(emulator.requests) == index + 1  # no retry once text has arrived
-            await emulator.wait_until_done(emulator.requests[-1], timeout=2)  # not left open
+        doc = s.open(f"{fault}.py", "before = 0\n")
+        message = await failure(s, "gemini.generate", generate_args(doc, len(doc.text)))
+        assert message.startswith(expected), message
+        assert "the 2 lines that arrived were kept" in message
+        assert doc.text.rstrip() == "before = 0\nkept_a = 1\nkept_b = 2"
+        (request,) = emulator.requests  # no retry once text has arrived
+        await emulator.wait_until_done(request, timeout=2)  # not left open
 
-        # A rewrite that breaks restores the original untouched.
-        emulator.script(Reply(TWO_LINES, disconnect_after=2))
+
+async def test_a_broken_rewrite_restores_the_original(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.script(Reply(TWO_LINES, disconnect_after=2))
+    async with session(tmp_path, emulator, retries=2) as s:
         original = "a = 1\nb = 2\nc = 3\n"
         doc = s.open("edit.py", original)
         message = await failure(s, "gemini.edit", edit_args(doc, 6, 12))
         assert "(the original text is unchanged)" in message
         assert doc.text == original
 
-        # onCancel=discard rolls a broken insertion back too.
-        s.configure(onCancel="discard", retries=2)
-        emulator.script(Reply(TWO_LINES, disconnect_after=2))
+
+async def test_on_cancel_discard_rolls_a_broken_insertion_back(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    emulator.script(Reply(TWO_LINES, disconnect_after=2))
+    async with session(tmp_path, emulator, onCancel="discard", retries=2) as s:
         doc = s.open("discard.py", "before = 0\n")
         message = await failure(s, "gemini.generate", generate_args(doc, len(doc.text)))
         assert "what arrived was not kept" in message
         assert doc.text == "before = 0\n"
 
-        # A cancel while a failure is still landing its text (the editor is slow to apply
-        # edits) ends it all the same: answered at once, nothing left waiting.
+
+async def test_a_cancel_while_a_failure_lands_its_text_ends_it(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    """The editor is slow to apply edits: a cancel while a failure is still landing its
+    text is answered at once, nothing left waiting, and the server stays healthy."""
+    async with session(tmp_path, emulator, retries=2) as s:
         apply_edit = s.lsp.protocol.fm.features[types.WORKSPACE_APPLY_EDIT]
         slow_edits: list[bool] = []  # one per slow edit, True once it has been answered
 
         async def slow_apply_edit(params: types.ApplyWorkspaceEditParams) -> object:
             slow_edits.append(False)
-            await asyncio.sleep(0.3)
+            await asyncio.sleep(0.3)  # the slow editor itself, not a wait
             slow_edits[slow_edits.index(False)] = True
             return s.editor.apply_edit(params)
 
         s.lsp.protocol.fm.features[types.WORKSPACE_APPLY_EDIT] = slow_apply_edit
-        s.configure(retries=2)
         emulator.script(Reply(TWO_LINES, disconnect_after=2))
         doc = s.open("slow.py", "before = 0\n")
         failing = asyncio.ensure_future(s.execute("gemini.generate", generate_args(doc, 11)))
-        await wait_for(lambda: emulator.requests[-1].done)
-        await asyncio.sleep(0.1)
+        # The stream has broken and an edit is still with the editor.
+        await wait_for(lambda: bool(emulator.requests) and emulator.requests[0].done)
+        await wait_for(lambda: False in slow_edits)
         cancelled = await asyncio.wait_for(s.execute("gemini.cancel", {}), 3)
-        assert cancelled["cancelled"] == [f"g{len(emulator.requests)}"]
+        assert cancelled["cancelled"] == ["g1"]
         with contextlib.suppress(JsonRpcException):
             await asyncio.wait_for(failing, 3)
         s.lsp.protocol.fm.features[types.WORKSPACE_APPLY_EDIT] = apply_edit

@@ -7,7 +7,8 @@ import asyncio
 import json
 
 from gemini_lsp.lsp.transport import MAX_BODY
-from tests.reliability.rawrpc import RawServer, frame
+from testkit.framing import encode as frame
+from tests.reliability.rawrpc import RawServer
 
 PARSE_ERROR, INVALID_REQUEST, METHOD_NOT_FOUND, INVALID_PARAMS = -32700, -32600, -32601, -32602
 

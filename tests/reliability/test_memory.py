@@ -7,7 +7,7 @@ import asyncio
 from pathlib import Path
 
 from gemini_lsp.emulator import Emulator, Reply
-from tests.conftest import API_KEY
+from testkit.emulators import API_KEY
 from tests.reliability.harness import generate_args, session
 
 MB = 1024 * 1024

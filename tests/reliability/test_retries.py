@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx2
 
 from gemini_lsp.emulator import Emulator, ErrorSpec, Reply
-from gemini_lsp.gemini.backend import MAX_RETRY_WAIT, retry_delay, server_retry_delay
+from gemini_lsp.gemini.retries import MAX_RETRY_WAIT, retry_delay, server_retry_delay
 from tests.reliability.harness import REQUEST_FAILED, generate_args, session, wait_for
 
 
@@ -41,55 +41,74 @@ def test_server_delay_wins_unless_too_long() -> None:
     assert retry_delay(Overloaded(), 0) is None  # fail now, saying how long to wait
 
 
-async def test_retries(tmp_path: Path, emulator: Emulator) -> None:
-    busy = ErrorSpec(code=503, message="busy")
-    emulator.script(
-        # 1. Backoff without a hint, then success.
-        Reply(error=busy),
-        Reply(error=busy),
-        Reply(["backoff = True\n"]),
-        # 2. Bounded by `retries`: three failures are the end.
-        *[Reply(error=ErrorSpec(code=503, message="busy", retry_delay="0.1s"))] * 3,
-        # 3. Retry-After honoured.
-        Reply(error=ErrorSpec(code=429, message="slow down", retry_after=1)),
-        Reply(["after = True\n"]),
-        # 4. A wait that a cancel interrupts.
-        Reply(error=ErrorSpec(code=503, message="busy", retry_delay="20s")),
-        # 5. Longer than anyone should wait silently: failed at once.
-        Reply(error=ErrorSpec(code=429, message="quota", retry_delay="120s")),
-        # 6. Never after the first token.
-        Reply(["first = 1\n", "second = 2\n"], disconnect_after=1),
-    )
+BUSY = ErrorSpec(code=503, message="busy")
+
+
+async def test_backoff_without_a_hint_then_success(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.script(Reply(error=BUSY), Reply(error=BUSY), Reply(["backoff = True\n"]))
     async with session(tmp_path, emulator, retries=2) as s:
         doc = s.open("retry.py", "\n")
         result = await s.execute("gemini.generate", generate_args(doc, 0))
         assert result["status"] == "completed"
-        first, second, third = (r.received_at for r in emulator.requests[:3])
+        first, second, third = sorted(r.received_at for r in emulator.requests)
         assert 0.25 <= second - first <= 1.5
         assert 0.5 <= third - second <= 2.5
         retrying = [m for ms in s.progress_messages() for m in ms if "retrying in" in m]
         assert len(retrying) == 2 and retrying[0].startswith("HTTP 503: retrying in")
 
+
+async def test_retries_are_bounded(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.script(*[Reply(error=ErrorSpec(code=503, message="busy", retry_delay="0.1s"))] * 3)
+    async with session(tmp_path, emulator, retries=2) as s:
+        doc = s.open("retry.py", "\n")
         error = await s.fails("gemini.generate", generate_args(doc, 0))
         assert error.code == REQUEST_FAILED and "503" in error.message
-        assert len(emulator.requests) == 6
+        assert len(emulator.requests) == 3  # the first try and two retries
 
+
+async def test_retry_after_is_honoured(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.script(
+        Reply(error=ErrorSpec(code=429, message="slow down", retry_after=1)),
+        Reply(["after = True\n"]),
+    )
+    async with session(tmp_path, emulator, retries=2) as s:
+        doc = s.open("retry.py", "\n")
         result = await s.execute("gemini.generate", generate_args(doc, 0))
         assert result["status"] == "completed"
-        assert emulator.requests[7].received_at - emulator.requests[6].received_at >= 1.0
+        refused, retried = sorted(r.received_at for r in emulator.requests)
+        assert retried - refused >= 1.0
         assert any("retrying in 1.0 s" in m for ms in s.progress_messages() for m in ms)
 
+
+async def test_a_cancel_interrupts_the_wait(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.script(Reply(error=ErrorSpec(code=503, message="busy", retry_delay="20s")))
+    async with session(tmp_path, emulator, retries=2) as s:
+        doc = s.open("retry.py", "\n")
         task = asyncio.ensure_future(s.execute("gemini.generate", generate_args(doc, 0)))
-        await wait_for(lambda: any("retrying in 20.0 s" in m for m in s.progress_messages()[-1]))
+        await wait_for(
+            lambda: any("retrying in 20.0 s" in m for ms in s.progress_messages() for m in ms)
+        )
         asked = asyncio.get_running_loop().time()
-        assert (await s.execute("gemini.cancel", {}))["cancelled"] == ["g4"]
+        assert (await s.execute("gemini.cancel", {}))["cancelled"] == ["g1"]
         assert (await task)["status"] == "cancelled"
         assert asyncio.get_running_loop().time() - asked < 2
-        await asyncio.sleep(0.3)
-        assert len(emulator.requests) == 9  # no retry after the cancel
+        # No retry after the cancel: nothing is left running to make one (a retry would
+        # wait 20 s, which no short wait could show).
+        assert (await s.stats())["running"] == 0
+        assert len(emulator.requests) == 1
 
-        error = await s.fails("gemini.generate", generate_args(doc, 0))
-        assert "retry in 120 s" in error.message and len(emulator.requests) == 10
 
+async def test_a_wait_too_long_fails_at_once(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.script(Reply(error=ErrorSpec(code=429, message="quota", retry_delay="120s")))
+    async with session(tmp_path, emulator, retries=2) as s:
+        doc = s.open("retry.py", "\n")
         error = await s.fails("gemini.generate", generate_args(doc, 0))
-        assert "broke mid-stream" in error.message and len(emulator.requests) == 11
+        assert "retry in 120 s" in error.message and len(emulator.requests) == 1
+
+
+async def test_never_a_retry_after_the_first_token(tmp_path: Path, emulator: Emulator) -> None:
+    emulator.script(Reply(["first = 1\n", "second = 2\n"], disconnect_after=1))
+    async with session(tmp_path, emulator, retries=2) as s:
+        doc = s.open("retry.py", "\n")
+        error = await s.fails("gemini.generate", generate_args(doc, 0))
+        assert "broke mid-stream" in error.message and len(emulator.requests) == 1

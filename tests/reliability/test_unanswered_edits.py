@@ -64,5 +64,6 @@ async def test_a_cancel_answers_at_once_whatever_the_editor_does(
         assert answered < 0.5, answered
         result = await asyncio.wait_for(running, 5)
         assert result["status"] == "cancelled"
-        await emulator.wait_for_disconnect(emulator.requests[0], timeout=2)
+        (request,) = emulator.requests
+        await emulator.wait_for_disconnect(request, timeout=2)
         s.editor.answer_again()

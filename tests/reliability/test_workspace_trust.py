@@ -16,7 +16,7 @@ import pytest
 from lsprotocol import types
 
 from gemini_lsp.emulator import Emulator, Reply
-from tests.conftest import API_KEY
+from testkit.emulators import API_KEY
 from tests.reliability.harness import (
     INVALID_PARAMS,
     REQUEST_FAILED,
@@ -282,7 +282,7 @@ async def test_a_refinement_reads_its_attachments_again(tmp_path: Path, emulator
         await s.execute("gemini.refine", {"id": second["id"], "prompt": "once more"})
         shown = [m.message for m in s.lsp.messages if m.type == types.MessageType.Warning]
     assert any("without these attachments: notes.txt does not exist" in m for m in shown)
-    last = emulator.requests[-1].body or {}
+    last = next(r for r in emulator.requests if "once more" in str(r.body)).body or {}
     assert all(
         not ({"inlineData", "inline_data"} & set(part)) for part in last["contents"][0]["parts"]
     )

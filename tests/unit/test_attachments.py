@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from gemini_lsp.gemini import attachments
+from gemini_lsp.gemini import attachments, reading
 from gemini_lsp.gemini.attachments import (
     HELD,
     MAX_FILE_BYTES,
@@ -319,13 +319,13 @@ async def test_attachments_are_read_off_the_event_loop(
 ) -> None:
     (workspace / "a.txt").write_text("a\n", encoding="utf-8")
     readers: list[threading.Thread] = []
-    read = Workspace.read_attachment
+    read = reading.read_attachment
 
-    def spy(self: Workspace, *args: Any, **kwargs: Any) -> Any:
+    def spy(*args: Any, **kwargs: Any) -> Any:
         readers.append(threading.current_thread())
-        return read(self, *args, **kwargs)
+        return read(*args, **kwargs)
 
-    monkeypatch.setattr(Workspace, "read_attachment", spy)
+    monkeypatch.setattr(reading, "read_attachment", spy)
     files = await load_async([(workspace / "a.txt").as_uri()], [workspace])
     attachments.release(files)
     assert readers and threading.current_thread() not in readers

@@ -2,20 +2,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx2
+import pytest
 from google.genai import errors
 
 from gemini_lsp.config import Settings
-from gemini_lsp.gemini.backend import (
-    GeminiBackend,
-    ModelStream,
-    explain,
-    retry_delay,
-    server_retry_delay,
-)
+from gemini_lsp.gemini.backend import GeminiBackend
+from gemini_lsp.gemini.errors import explain
+from gemini_lsp.gemini.retries import retry_delay, server_retry_delay
+from gemini_lsp.gemini.streaming import ModelStream
 
 
 def api_error(code: int, status: str, details: list[dict[str, Any]] | None = None) -> Any:
@@ -119,7 +119,7 @@ def _text_chunk(text: str) -> Any:
 async def test_a_fast_stream_waits_for_its_consumer_and_loses_nothing() -> None:
     """The reader holds at most MAX_QUEUED_PIECES that the consumer has not taken: it waits
     (and so does the HTTP stream) instead of piling up the answer in memory."""
-    from gemini_lsp.gemini.backend import MAX_QUEUED_PIECES
+    from gemini_lsp.gemini.streaming import MAX_QUEUED_PIECES
 
     count = MAX_QUEUED_PIECES * 4
     read = 0
@@ -150,7 +150,7 @@ async def test_a_fast_stream_waits_for_its_consumer_and_loses_nothing() -> None:
 
 
 async def test_a_stream_waiting_for_its_consumer_still_closes_from_inside_the_read() -> None:
-    from gemini_lsp.gemini.backend import MAX_QUEUED_PIECES
+    from gemini_lsp.gemini.streaming import MAX_QUEUED_PIECES
 
     read_cancelled = asyncio.Event()
     never = asyncio.get_running_loop().create_future()
@@ -176,3 +176,49 @@ async def test_a_stream_waiting_for_its_consumer_still_closes_from_inside_the_re
             await asyncio.sleep(0)
         assert stream.queued == MAX_QUEUED_PIECES  # waiting for room
     assert read_cancelled.is_set()
+
+
+async def test_a_failure_before_any_text_is_retried_and_one_after_text_is_not() -> None:
+    attempts: list[int] = []
+    retries: list[str] = []
+
+    def opener(fail_after: list[str]) -> Any:
+        @contextlib.asynccontextmanager
+        async def start() -> AsyncIterator[AsyncIterator[Any]]:
+            async def responses() -> AsyncIterator[Any]:
+                attempts.append(len(attempts))
+                for text in fail_after:
+                    yield _text_chunk(text)
+                if len(attempts) == 1:
+                    raise api_error(503, "UNAVAILABLE")
+                yield _text_chunk("done")
+
+            yield responses()
+
+        return start
+
+    async def on_retry(delay: float, reason: str) -> None:
+        retries.append(reason)
+
+    async def read(stream: ModelStream) -> str:
+        async with stream:
+            return "".join([piece.text async for pieces in stream for piece in pieces])
+
+    assert await read(ModelStream(opener([]), 2, on_retry)) == "done"
+    assert (len(attempts), retries) == (2, ["HTTP 503"])
+
+    attempts.clear()
+    retries.clear()
+    with pytest.raises(errors.ServerError):
+        await read(ModelStream(opener(["partial "]), 2, on_retry))
+    assert (len(attempts), retries) == (1, [])
+
+
+def test_the_server_starts_without_importing_the_sdk() -> None:
+    # google-genai costs half a second: it is imported once a generation needs it.
+    check = (
+        "import sys, gemini_lsp.lsp.server, gemini_lsp.gemini.backend, gemini_lsp.gemini.errors;"
+        "print(sorted(m for m in ('google.genai', 'httpx2') if m in sys.modules))"
+    )
+    run = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"

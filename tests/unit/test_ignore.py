@@ -12,8 +12,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from gemini_lsp.gemini.attachments import Workspace
 from gemini_lsp.gemini.ignore import DEFAULT_EXCLUSIONS, FolderRules, default_excluded, parse_rules
+from gemini_lsp.gemini.workspace import Workspace
 
 
 def _rules(root: Path, files: dict[str, str | bytes]) -> FolderRules:

@@ -1,4 +1,4 @@
-// The palette commands. The server's own command ids (gemini.generate, …) are registered by
+// The palette commands. The server's own command ids (protocol.ts) are registered by
 // vscode-languageclient, so the palette uses geminiLsp.* ids that ask for what is missing.
 import * as vscode from 'vscode';
 import { ExecuteCommandRequest } from 'vscode-languageclient';
@@ -94,8 +94,11 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         } catch (error) {
             // e.g. "no generation to revert in this document": worth telling, not a failure.
             const message = error instanceof Error ? error.message : String(error);
-            log.warn(`gemini.revert: ${message}`);
-            void vscode.window.showInformationMessage(`Gemini: ${message.replace(/^gemini\.revert: /, '')}`);
+            log.warn(`${ServerCommand.revert}: ${message}`);
+            const prefix = `${ServerCommand.revert}: `;
+            void vscode.window.showInformationMessage(
+                `Gemini: ${message.startsWith(prefix) ? message.slice(prefix.length) : message}`,
+            );
         }
     };
 

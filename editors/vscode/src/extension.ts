@@ -1,6 +1,7 @@
 // Gemini LSP for VS Code: a thin client. The server does the work; this file wires the parts.
 import * as vscode from 'vscode';
 import { ApiKey } from './apiKey';
+import { codeActionMiddleware } from './codeActions';
 import { registerCommands } from './commands';
 import { GenerationEdits } from './generationEdits';
 import { Generations } from './generations';
@@ -10,7 +11,6 @@ import { LanguageServer, settingsMiddleware } from './languageServer';
 import { ManagedServer } from './managedServer';
 import { PromptInput } from './promptInput';
 import { warnAboutIgnoredUserSettings } from './remoteSettings';
-import { serverCommandMiddleware } from './serverCommands';
 import { affectsServerSettings, needsRestart } from './settings';
 
 let server: LanguageServer | undefined;
@@ -27,7 +27,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     const managed = new ManagedServer(context.extensionPath, context.globalStorageUri.fsPath, log);
     server = new LanguageServer(log, apiKey, managed, {
         workspace: { ...settingsMiddleware(), handleApplyEdit: edits.handle },
-        executeCommand: serverCommandMiddleware(generations, prompts),
+        executeCommand: codeActionMiddleware(generations, prompts),
     });
 
     context.subscriptions.push(

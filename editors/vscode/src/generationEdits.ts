@@ -15,7 +15,7 @@ import {
     type TextEdit,
     TextDocumentEdit,
 } from 'vscode-languageclient';
-import { generationIdOfLabel } from './protocol';
+import { GENERATION_LABEL_PREFIX } from './protocol';
 
 type Next = ApplyWorkspaceEditRequest.HandlerSignature;
 type Answer = ApplyWorkspaceEditResult | ResponseError<void>;
@@ -129,4 +129,11 @@ function visibleEditorOf(uri: vscode.Uri): vscode.TextEditor | undefined {
     const active = vscode.window.activeTextEditor;
     if (active?.document.uri.toString() === key) return active;
     return vscode.window.visibleTextEditors.find((editor) => editor.document.uri.toString() === key);
+}
+
+/** The generation id in a streaming edit's label ("Gemini generation g3"), if it is one. */
+function generationIdOfLabel(label: string | undefined): string | undefined {
+    if (!label?.startsWith(GENERATION_LABEL_PREFIX)) return undefined;
+    const id = label.slice(GENERATION_LABEL_PREFIX.length);
+    return /^\S+$/.test(id) ? id : undefined;
 }

@@ -31,8 +31,10 @@ export interface Generation {
 export interface Outcome {
     generation: Generation;
     result?: GenerationResult;
-    /** Why it failed; the server has told the user already (window/showMessage). */
+    /** Why it failed; the server has told the user already (window/showMessage)… */
     error?: string;
+    /** …unless it refused the arguments as invalid. */
+    invalid?: boolean;
 }
 
 let nextToken = 1;
@@ -75,51 +77,81 @@ export class Generations implements vscode.Disposable {
             );
             return undefined;
         }
-        const uri = args.textDocument ? canonical(args.textDocument.uri) : this.documentOf(args.id);
-        const generation: Generation = {
+        const outcome = await this.track(this.start(command, args), (generation) =>
+            this.send(client, generation, args),
+        );
+        if (outcome.invalid) void vscode.window.showErrorMessage(`Gemini: ${outcome.error}`);
+        return outcome.result;
+    }
+
+    private start(command: string, args: GenerationArgs): Generation {
+        const uri = 'textDocument' in args ? canonical(args.textDocument.uri) : this.documentOf(args.id);
+        return {
             command,
             uri,
             title: 'Gemini',
             message: 'Waiting for Gemini…',
             request: new CancellationTokenSource(),
         };
-        const token = `gemini-lsp-vscode-${nextToken++}`;
-        const progress = client.onProgress(WorkDoneProgress.type, token, (value) => this.progress(generation, value));
+    }
+
+    /** Keeps `generation` in the running set (for the status and Escape) until `work` ends. */
+    private async track(
+        generation: Generation,
+        work: (generation: Generation) => Promise<GenerationResult>,
+    ): Promise<Outcome> {
         this.running.add(generation);
         this.changed.fire();
         const outcome: Outcome = { generation };
         try {
-            outcome.result = await client.sendRequest(
-                ExecuteCommandRequest.type,
-                { command, arguments: [args], workDoneToken: token },
-                generation.request.token,
-            );
-            return outcome.result;
+            outcome.result = await work(generation);
         } catch (error) {
             const code = error instanceof ResponseError ? error.code : undefined;
             if (code !== LSPErrorCodes.RequestCancelled) {
                 outcome.error = error instanceof Error ? error.message : String(error);
-                this.log.error(`${command} failed: ${outcome.error}`);
+                this.log.error(`${generation.command} failed: ${outcome.error}`);
             }
             // A failed generation is told by the server (window/showMessage); a request it
-            // refused as invalid is not, so say it here.
-            if (code === ErrorCodes.InvalidParams) void vscode.window.showErrorMessage(`Gemini: ${outcome.error}`);
-            return undefined;
+            // refused as invalid is not.
+            outcome.invalid = code === ErrorCodes.InvalidParams;
+        } finally {
+            this.finish(outcome);
+        }
+        return outcome;
+    }
+
+    /** The request itself, with our own work-done token so that its progress is ours to show. */
+    private async send(
+        client: LanguageClient,
+        generation: Generation,
+        args: GenerationArgs,
+    ): Promise<GenerationResult> {
+        const token = `gemini-lsp-vscode-${nextToken++}`;
+        const progress = client.onProgress(WorkDoneProgress.type, token, (value) => this.progress(generation, value));
+        try {
+            return await client.sendRequest(
+                ExecuteCommandRequest.type,
+                { command: generation.command, arguments: [args], workDoneToken: token },
+                generation.request.token,
+            );
         } finally {
             progress.dispose();
-            generation.request.dispose();
-            this.running.delete(generation);
-            const result = outcome.result;
-            this.edits.end({ generation: result?.id, uri });
-            if (result?.id) {
-                if (uri) this.latest.set(uri, result.id);
-                this.log.info(
-                    `${command} ${result.id} ${result.status}: ${result.text.length} characters, ${result.timings?.totalMs ?? '?'} ms`,
-                );
-            }
-            this.changed.fire();
-            this.ended.fire(outcome);
         }
+    }
+
+    private finish(outcome: Outcome): void {
+        const { generation, result } = outcome;
+        generation.request.dispose();
+        this.running.delete(generation);
+        this.edits.end({ generation: result?.id, uri: generation.uri });
+        if (result?.id) {
+            if (generation.uri) this.latest.set(generation.uri, result.id);
+            this.log.info(
+                `${generation.command} ${result.id} ${result.status}: ${result.text.length} characters, ${result.timings?.totalMs ?? '?'} ms`,
+            );
+        }
+        this.changed.fire();
+        this.ended.fire(outcome);
     }
 
     /** Stops the generations in a document (or all): the server closes the stream at once. */
@@ -135,7 +167,7 @@ export class Generations implements vscode.Disposable {
             });
         } catch (error) {
             // The server could not say; cancelling the requests themselves stops them too.
-            this.log.warn(`gemini.cancel failed (${String(error)}); cancelling the requests`);
+            this.log.warn(`${ServerCommand.cancel} failed (${String(error)}); cancelling the requests`);
             targets.forEach((g) => g.request.cancel());
         }
     }

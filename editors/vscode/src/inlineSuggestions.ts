@@ -3,7 +3,7 @@
 // time). This is the status bar item that turns them on and off, through the setting
 // geminiLsp.inlineCompletion.enabled, which the server applies as soon as it changes.
 import * as vscode from 'vscode';
-import { SECTION } from './settings';
+import { SECTION } from './protocol';
 
 export const TOGGLE_INLINE = 'geminiLsp.toggleInlineSuggestions';
 const ENABLED = 'inlineCompletion.enabled';

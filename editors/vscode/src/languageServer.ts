@@ -11,8 +11,9 @@ import {
 import { type Executable, LanguageClient, RevealOutputChannelOn } from 'vscode-languageclient/node';
 import type { ApiKey } from './apiKey';
 import type { ManagedServer } from './managedServer';
-import { findServerCommand, ServerNotFound } from './serverCommand';
-import { SECTION, serverSettings } from './settings';
+import { SECTION } from './protocol';
+import { findServerLaunch, ServerNotFound } from './serverLaunch';
+import { serverSettings } from './settings';
 
 const CLIENT_ID = 'geminiLsp';
 const CLIENT_NAME = 'Gemini LSP';
@@ -77,7 +78,7 @@ export class LanguageServer implements vscode.Disposable {
         try {
             // One environment (the key in it) for the probe and the launch.
             const env = await this.apiKey.environment();
-            const found = await findServerCommand(this.managed, env);
+            const found = await findServerLaunch(this.managed, env);
             this.log.info(
                 `Starting the server (${found.origin}) in ${found.cwd}: ${[found.command, ...found.args].join(' ')}`,
             );

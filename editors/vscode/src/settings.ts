@@ -1,33 +1,16 @@
 // Settings: the server's `geminiLsp.*` settings, sent as one object, and the extension's own
-// `geminiLsp.server.*`, which only decide how the server is started.
+// `geminiLsp.server.*`, which only decide how the server is started. The server's names come
+// from protocol.ts (generated from the server's contract); it warns about any other key.
 import * as vscode from 'vscode';
+import { SECTION, SERVER_MACHINE_SETTINGS, SERVER_SETTINGS } from './protocol';
 
-export const SECTION = 'geminiLsp';
-
-/** The settings the server knows (its config.py). The server warns about any other key. */
-export const SERVER_SETTINGS = [
-    'model',
-    'temperature',
-    'maxOutputTokens',
-    'thinkingBudget',
-    'systemInstruction',
-    'contextLines',
-    'onCancel',
-    'vertexai',
-    'project',
-    'location',
-    'baseUrl',
-    'maxConcurrent',
-    'timeoutSeconds',
-    'retries',
-    'inlineCompletion', // one object: enabled, model, debounceMs, maxLines, contextChars
-] as const;
+const LAUNCH_MACHINE_SETTINGS = ['geminiLsp.server.command', 'geminiLsp.server.python'] as const;
 
 /**
  * Settings that name an executable or an endpoint (the key goes there): machine-scoped in
  * package.json, so only User or Remote settings set them, never a workspace.
  */
-export const MACHINE_SETTINGS = ['geminiLsp.server.command', 'geminiLsp.server.python', 'geminiLsp.baseUrl'] as const;
+export const MACHINE_SETTINGS = [...LAUNCH_MACHINE_SETTINGS, ...SERVER_MACHINE_SETTINGS] as const;
 
 export type ServerSettings = Record<(typeof SERVER_SETTINGS)[number], unknown>;
 

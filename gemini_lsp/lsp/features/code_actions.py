@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from gemini_lsp.engine.text import TextBuffer
+from gemini_lsp.engine.text import TextBuffer, position_json, range_json
 from gemini_lsp.lsp.actions import QUICKFIX, Action, Problem, actions_at
 
 if TYPE_CHECKING:
@@ -58,13 +58,9 @@ def _code_action(
     argument: dict[str, Any] = {"textDocument": {"uri": uri}}
     start = buffer.position(action.start)
     if action.end is None:
-        argument["position"] = {"line": start.line, "character": start.character}
+        argument["position"] = position_json(start)
     else:
-        end = buffer.position(action.end)
-        argument["range"] = {
-            "start": {"line": start.line, "character": start.character},
-            "end": {"line": end.line, "character": end.character},
-        }
+        argument["range"] = range_json(types.Range(start, buffer.position(action.end)))
     if action.prompt is not None:
         argument["prompt"] = action.prompt
     if action.prompt_request is not None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from gemini_lsp.engine.documents import Document
-from gemini_lsp.engine.edits import REFINE_WAIT_SECONDS
+from gemini_lsp.engine.pump import REFINE_WAIT_SECONDS
 from gemini_lsp.gemini.attachments import (
     Attachment,
     AttachmentError,
@@ -25,7 +26,7 @@ from gemini_lsp.gemini.attachments import (
     release,
     reload_async,
 )
-from gemini_lsp.gemini.backend import GenerationFailedError
+from gemini_lsp.gemini.errors import GenerationFailedError
 from gemini_lsp.generations.generation import Generation
 from gemini_lsp.generations.registry import RegistryError, Target
 from gemini_lsp.lsp import arguments
@@ -43,11 +44,94 @@ class RequestFailedError(JsonRpcException):
     CODE = -32803
 
 
-def setup(server: GeminiLanguageServer) -> None:
-    registry = server.registry
+Handler = Callable[[types.ExecuteCommandParams], Awaitable[dict[str, Any]]]
 
-    def document(command: str, uri: str) -> Document:
-        found = server.documents.get(uri)
+
+def setup(server: GeminiLanguageServer) -> None:
+    commands = Commands(server)
+    server.command(arguments.GENERATE)(_function(commands.generate))
+    server.command(arguments.EDIT)(_function(commands.edit))
+    server.command(arguments.REFINE)(_function(commands.refine))
+    server.command(arguments.CANCEL)(_function(commands.cancel))
+    server.command(arguments.REVERT)(_function(commands.revert))
+
+
+def _function(method: Handler) -> Handler:
+    """A plain function calling `method`: pygls marks what it registers with attributes,
+    which a bound method cannot take."""
+
+    async def handle(params: types.ExecuteCommandParams) -> dict[str, Any]:
+        return await method(params)
+
+    return handle
+
+
+class Commands:
+    """The command handlers, and what they share: the server, its registry, the warnings
+    already shown."""
+
+    def __init__(self, server: GeminiLanguageServer) -> None:
+        self.server = server
+        self.registry = server.registry
+        self.warned: set[str] = set()
+
+    # -- the commands -----------------------------------------------------------------------
+
+    async def generate(self, params: types.ExecuteCommandParams) -> dict[str, Any]:
+        args = arguments.parse(params.command, params.arguments, GenerateArgs)
+        span = types.Range(args.position, args.position)
+        return await self.write(params, args, span, "position")
+
+    async def edit(self, params: types.ExecuteCommandParams) -> dict[str, Any]:
+        args = arguments.parse(params.command, params.arguments, EditArgs)
+        return await self.write(params, args, args.range, "range.start")
+
+    async def refine(self, params: types.ExecuteCommandParams) -> dict[str, Any]:
+        args = arguments.parse(params.command, params.arguments, RefineArgs)
+        token = params.work_done_token
+        previous = self.registry.get(args.id)
+        # The revised text replaces the earlier one where the editor shows it.
+        if previous is not None and not await previous.pump.confirmed(
+            previous.writer, REFINE_WAIT_SECONDS
+        ):
+            raise RequestFailedError(
+                f"{params.command}: the editor has not shown the server generation "
+                f"{args.id}'s text yet — try again in a moment"
+            )
+        files = await self.refreshed_files(params.command, previous)
+        begin = functools.partial(self.registry.refine, args.id, args.prompt, token, files)
+        return await self.finish(self.start(params.command, begin, files))
+
+    async def cancel(self, params: types.ExecuteCommandParams) -> dict[str, Any]:
+        args = arguments.parse(params.command, params.arguments, CancelArgs)
+        uri = args.text_document.uri if args.text_document else None
+        cancelled = self.registry.cancel(args.id, uri)
+        # Answer only once they have stopped: nothing is edited after this reply.
+        for generation in cancelled:
+            with contextlib.suppress(Exception):
+                await asyncio.shield(generation.outcome)
+        return {"cancelled": [generation.id for generation in cancelled]}
+
+    async def revert(self, params: types.ExecuteCommandParams) -> dict[str, Any]:
+        args = arguments.parse(params.command, params.arguments, RevertArgs)
+        if args.id is not None:
+            generation = self.registry.get(args.id)
+            missing = f"no generation {args.id!r} to revert"
+        else:
+            uri = args.text_document.uri if args.text_document else None
+            generation = self.registry.latest(uri)
+            missing = "no generation to revert" + (" in this document" if uri else "")
+        if generation is None:
+            raise RequestFailedError(f"{params.command}: {missing}")
+        try:
+            return await self.registry.revert(generation)
+        except RegistryError as error:
+            raise RequestFailedError(f"{params.command}: {error}") from None
+
+    # -- what they share --------------------------------------------------------------------
+
+    def document(self, command: str, uri: str) -> Document:
+        found = self.server.documents.get(uri)
         if found is None:
             raise JsonRpcInvalidParams(
                 f"{command}: textDocument.uri {uri} is not open — open the file in the editor "
@@ -55,24 +139,38 @@ def setup(server: GeminiLanguageServer) -> None:
             )
         return found
 
-    async def finish(generation: Generation) -> dict[str, Any]:
-        """Wait for the generation; if this request is cancelled, stop it cleanly first."""
+    async def write(
+        self,
+        params: types.ExecuteCommandParams,
+        args: GenerateArgs | EditArgs,
+        span: types.Range,
+        field: str,
+    ) -> dict[str, Any]:
+        """Run a generation into `span` of the argument's document (empty: an insertion)."""
+        command, uri = params.command, args.text_document.uri
+        self.document(command, uri)
+        files = await self.files_for(command, uri, args.attachments)
         try:
-            await asyncio.shield(generation.outcome)
-        except asyncio.CancelledError:
-            registry.cancel(generation.id, None)
-            with contextlib.suppress(Exception):
-                await asyncio.shield(generation.outcome)
-            raise  # pygls answers RequestCancelled
-        except GenerationFailedError as error:
-            await generation.progress.delivered()
-            server.show(str(error))
-            raise RequestFailedError(str(error)) from None
-        await generation.progress.delivered()
-        return generation.result()
+            doc = self.document(command, uri)  # still open?
+        except JsonRpcInvalidParams:
+            release(files)
+            raise
+        lines = len(doc.buffer.lines)
+        if span.start.line >= lines:
+            release(files)
+            raise JsonRpcInvalidParams(
+                f"{command}: {field} line {span.start.line} is past the end of the "
+                f"document ({lines} lines)"
+            )
+        target = Target(doc, doc.buffer.loc(span.start), doc.buffer.loc(span.end))
+        prompt = args.prompt or ""  # `parse` has made sure there is one
+        begin = functools.partial(
+            self.registry.generate, target, prompt, args.model, files, params.work_done_token
+        )
+        return await self.finish(self.start(command, begin, files))
 
     def start(
-        command: str, begin: Callable[[], Generation], files: Sequence[Attachment] = ()
+        self, command: str, begin: Callable[[], Generation], files: Sequence[Attachment] = ()
     ) -> Generation:
         """Start a generation; the attachments it read are held until it ends."""
         try:
@@ -80,37 +178,53 @@ def setup(server: GeminiLanguageServer) -> None:
         except BaseException as error:
             release(files)
             if isinstance(error, RegistryError):
-                server.show(f"Gemini: {error}")
+                self.server.show(f"Gemini: {error}")
                 raise RequestFailedError(f"{command}: {error}") from None
             if isinstance(error, GenerationFailedError):
-                server.show(str(error))
+                self.server.show(str(error))
                 raise RequestFailedError(str(error)) from None
             raise
         if files:
             generation.outcome.add_done_callback(lambda _: release(files))
         return generation
 
-    def warner() -> Callable[[str], None]:
+    async def finish(self, generation: Generation) -> dict[str, Any]:
+        """Wait for the generation; if this request is cancelled, stop it cleanly first."""
+        try:
+            await asyncio.shield(generation.outcome)
+        except asyncio.CancelledError:
+            self.registry.cancel(generation.id, None)
+            with contextlib.suppress(Exception):
+                await asyncio.shield(generation.outcome)
+            raise  # pygls answers RequestCancelled
+        except GenerationFailedError as error:
+            await generation.progress.delivered()
+            self.server.show(str(error))
+            raise RequestFailedError(str(error)) from None
+        await generation.progress.delivered()
+        return generation.result()
+
+    def warner(self) -> Callable[[str], None]:
         """Tells the user about an ignore file that could not be read as it is (once each);
         callable from the worker threads that read files."""
         loop = asyncio.get_running_loop()
 
         def warn(message: str) -> None:
             log.warning("%s", message)
-            if message not in warned and len(warned) < 1000:
-                warned.add(message)
-                loop.call_soon_threadsafe(server.show, message, types.MessageType.Warning)
+            if message not in self.warned and len(self.warned) < 1000:
+                self.warned.add(message)
+                loop.call_soon_threadsafe(self.server.show, message, types.MessageType.Warning)
 
         return warn
 
-    warned: set[str] = set()
-
-    async def files_for(command: str, uri: str, attachments: Sequence[str]) -> list[Attachment]:
+    async def files_for(
+        self, command: str, uri: str, attachments: Sequence[str]
+    ) -> list[Attachment]:
         """Check that the document may be sent and read its attachments, off the event loop:
         InvalidParams for a URI or an attachment that cannot be used, RequestFailed for a
         document that must not be sent."""
-        folders = server.folders()
-        warn = warner()
+        folders = self.server.folders()
+        warn = self.warner()
         try:
             await check_document(uri, folders, warn)
             return await load_async(attachments, folders, warn)
@@ -120,122 +234,31 @@ def setup(server: GeminiLanguageServer) -> None:
             raise JsonRpcInvalidParams(f"{command}: {error}") from None
         except PrivateDocumentError as error:
             message = f"Gemini: {error}: its content is never sent to Gemini"
-            server.show(message)
+            self.server.show(message)
             raise RequestFailedError(f"{command}: {message}") from None
         except BusyError as error:
-            server.show(f"Gemini: {error}")
+            self.server.show(f"Gemini: {error}")
             raise RequestFailedError(f"{command}: {error}") from None
 
-    async def write(
-        params: types.ExecuteCommandParams,
-        args: GenerateArgs | EditArgs,
-        span: types.Range,
-        field: str,
-    ) -> dict[str, Any]:
-        """Run a generation into `span` of the argument's document (empty: an insertion)."""
-        document(params.command, args.text_document.uri)
-        files = await files_for(params.command, args.text_document.uri, args.attachments)
-        try:
-            doc = document(params.command, args.text_document.uri)  # still open?
-        except JsonRpcInvalidParams:
-            release(files)
-            raise
-        lines = len(doc.buffer.lines)
-        if span.start.line >= lines:
-            release(files)
-            raise JsonRpcInvalidParams(
-                f"{params.command}: {field} line {span.start.line} is past the end of the "
-                f"document ({lines} lines)"
-            )
-        target = Target(doc, doc.buffer.loc(span.start), doc.buffer.loc(span.end))
-        prompt = args.prompt or ""  # `parse` has made sure there is one
-        return await finish(
-            start(
-                params.command,
-                lambda: registry.generate(
-                    target, prompt, args.model, files, params.work_done_token
-                ),
-                files,
-            )
-        )
-
-    @server.command(arguments.GENERATE)
-    async def generate(params: types.ExecuteCommandParams) -> dict[str, Any]:
-        args = arguments.parse(params.command, params.arguments, GenerateArgs)
-        return await write(params, args, types.Range(args.position, args.position), "position")
-
-    @server.command(arguments.EDIT)
-    async def edit(params: types.ExecuteCommandParams) -> dict[str, Any]:
-        args = arguments.parse(params.command, params.arguments, EditArgs)
-        return await write(params, args, args.range, "range.start")
-
-    @server.command(arguments.REFINE)
-    async def refine(params: types.ExecuteCommandParams) -> dict[str, Any]:
-        args = arguments.parse(params.command, params.arguments, RefineArgs)
-        token = params.work_done_token
-        previous = registry.get(args.id)
-        # The revised text replaces the earlier one where the editor shows it.
-        if previous is not None and not await previous.pump.confirmed(
-            previous.writer, REFINE_WAIT_SECONDS
-        ):
-            raise RequestFailedError(
-                f"{params.command}: the editor has not shown the server generation "
-                f"{args.id}'s text yet — try again in a moment"
-            )
-        files = await refreshed_files(params.command, previous)
-        return await finish(
-            start(
-                params.command, lambda: registry.refine(args.id, args.prompt, token, files), files
-            )
-        )
-
-    async def refreshed_files(command: str, previous: Generation | None) -> list[Attachment]:
+    async def refreshed_files(self, command: str, previous: Generation | None) -> list[Attachment]:
         """A refinement's attachments: the files of the generation it continues, read again
         (their bytes were dropped when it ended); one that can no longer be sent is left out,
         and the user told why."""
         if previous is None or previous.document.closed:
             return []  # the registry says what is wrong
-        folders = server.folders()
-        warn = warner()
+        folders = self.server.folders()
+        warn = self.warner()
         try:
             await check_document(previous.document.uri, folders, warn)
         except (UriError, PrivateDocumentError) as error:
             message = f"Gemini: {error}: its content is never sent to Gemini"
-            server.show(message)
+            self.server.show(message)
             raise RequestFailedError(f"{command}: {message}") from None
         uris = attached_uris(previous.call.contents)
         files, dropped = await reload_async(uris, folders, warn)
         if dropped:
-            server.show(
+            self.server.show(
                 "Gemini: the refinement is sent without these attachments: " + "; ".join(dropped),
                 types.MessageType.Warning,
             )
         return files
-
-    @server.command(arguments.CANCEL)
-    async def cancel(params: types.ExecuteCommandParams) -> dict[str, Any]:
-        args = arguments.parse(params.command, params.arguments, CancelArgs)
-        uri = args.text_document.uri if args.text_document else None
-        cancelled = registry.cancel(args.id, uri)
-        # Answer only once they have stopped: nothing is edited after this reply.
-        for generation in cancelled:
-            with contextlib.suppress(Exception):
-                await asyncio.shield(generation.outcome)
-        return {"cancelled": [generation.id for generation in cancelled]}
-
-    @server.command(arguments.REVERT)
-    async def revert(params: types.ExecuteCommandParams) -> dict[str, Any]:
-        args = arguments.parse(params.command, params.arguments, RevertArgs)
-        if args.id is not None:
-            generation = registry.get(args.id)
-            missing = f"no generation {args.id!r} to revert"
-        else:
-            uri = args.text_document.uri if args.text_document else None
-            generation = registry.latest(uri)
-            missing = "no generation to revert" + (" in this document" if uri else "")
-        if generation is None:
-            raise RequestFailedError(f"{params.command}: {missing}")
-        try:
-            return await registry.revert(generation)
-        except RegistryError as error:
-            raise RequestFailedError(f"{params.command}: {error}") from None

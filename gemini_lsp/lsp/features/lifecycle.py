@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from lsprotocol import types
 from gemini_lsp import config
 from gemini_lsp.generations.generation import Stop
 from gemini_lsp.generations.registry import ClientLink
+from gemini_lsp.lsp.progress import Progress
 
 if TYPE_CHECKING:
     from gemini_lsp.lsp.server import GeminiLanguageServer
@@ -27,16 +29,21 @@ def setup(server: GeminiLanguageServer) -> None:
         server.documents.encoding = getattr(encoding, "value", encoding)
         workspace = capabilities.workspace
         window = capabilities.window
+        create = (
+            server.window_work_done_progress_create_async
+            if window is not None and window.work_done_progress
+            else None
+        )
+
+        def progress(token: types.ProgressToken | None) -> Progress:
+            clock = asyncio.get_running_loop().time
+            return Progress(server.protocol.notify, create, token, clock)
+
         server.registry.link = ClientLink(
             send_edit=functools.partial(
                 server.protocol.send_request_now, types.WORKSPACE_APPLY_EDIT
             ),
-            notify=server.protocol.notify,
-            create_progress=(
-                server.window_work_done_progress_create_async
-                if window is not None and window.work_done_progress
-                else None
-            ),
+            progress=progress,
             versioned_edits=bool(
                 workspace is not None
                 and workspace.workspace_edit is not None

@@ -6,12 +6,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from emacs_harness import Emacs, Emulator
+from emacs_harness import Emacs
+
+from testkit.emulators import EmulatorInThread
 
 
 @pytest.fixture
-def gemini() -> Iterator[Emulator]:
-    emu = Emulator()
+def gemini() -> Iterator[EmulatorInThread]:
+    emu = EmulatorInThread(api_key=None)
     try:
         yield emu
     finally:
@@ -19,5 +21,5 @@ def gemini() -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def emacs(tmp_path: Path, gemini: Emulator) -> Emacs:
+def emacs(tmp_path: Path, gemini: EmulatorInThread) -> Emacs:
     return Emacs(tmp_path, gemini)

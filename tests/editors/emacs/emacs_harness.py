@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from gemini_lsp.emulator import EmulatorThread, Reply
+from testkit.emulators import API_KEY, EmulatorInThread
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -22,24 +22,6 @@ PACKAGE = REPO / "editors" / "emacs"
 DRIVER = HERE / "driver.el"
 # The driver's own waits fail within seconds; this only guards against Emacs itself hanging.
 PROCESS_TIMEOUT = 40.0
-
-
-class Emulator:
-    """The Gemini emulator in a thread, at full speed unless a reply says otherwise."""
-
-    def __init__(self) -> None:
-        self.thread = EmulatorThread(first_token_ms=0, chars_per_second=0)
-        self.url: str = self.thread.start()
-
-    def script(self, *replies: Reply) -> None:
-        self.thread.script(*replies)
-
-    @property
-    def requests(self) -> list[Any]:
-        return list(self.thread.emulator.requests)
-
-    def stop(self) -> None:
-        self.thread.stop()
 
 
 def server_command(log: Path) -> list[str]:
@@ -89,7 +71,7 @@ class Run:
 class Emacs:
     """Runs the driver for one scenario in a fresh project folder and home."""
 
-    def __init__(self, root: Path, emulator: Emulator) -> None:
+    def __init__(self, root: Path, emulator: EmulatorInThread) -> None:
         self.root = root
         self.emulator = emulator
         self.runs = 0
@@ -132,7 +114,7 @@ class Emacs:
             "LANG": "C.UTF-8",
             "GEMINI_TEST_PARAMS": str(base / "params.json"),
             "GOOGLE_GEMINI_BASE_URL": self.emulator.url,
-            "GEMINI_API_KEY": "test-key",
+            "GEMINI_API_KEY": API_KEY,
         }
         started = time.monotonic()
         done = subprocess.run(

@@ -13,9 +13,10 @@ import difflib
 from typing import Any
 
 import pytest
-from emacs_harness import Emacs, Emulator, Run
+from emacs_harness import Emacs, Run
 
 from gemini_lsp.emulator import ErrorSpec, Reply
+from testkit.emulators import EmulatorInThread as Emulator
 
 pytestmark = pytest.mark.editor
 

@@ -7,12 +7,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nvim_harness import Emulator, MakeNeovim, Neovim, clean_env
+from nvim_harness import MakeNeovim, Neovim, clean_env
+
+from testkit.emulators import EmulatorInThread
 
 
 @pytest.fixture
-def gemini() -> Iterator[Emulator]:
-    emu = Emulator()
+def gemini() -> Iterator[EmulatorInThread]:
+    emu = EmulatorInThread(api_key=None, chars_per_second=2000)
     try:
         yield emu
     finally:
@@ -20,7 +22,7 @@ def gemini() -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def make_nvim(tmp_path: Path, gemini: Emulator) -> Iterator[MakeNeovim]:
+def make_nvim(tmp_path: Path, gemini: EmulatorInThread) -> Iterator[MakeNeovim]:
     """Start Neovim sessions pointed at the emulator. They are closed after the test and
     the server's log is printed (pytest shows it when the test fails)."""
     sessions: list[Neovim] = []

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import pynvim  # type: ignore[import-untyped]
 
-from gemini_lsp.emulator import EmulatorThread, Reply
+from testkit.emulators import API_KEY
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -32,25 +32,6 @@ def venv_tool(name: str) -> Path | None:
         return local
     found = shutil.which(name)
     return Path(found) if found else None
-
-
-class Emulator:
-    """The Gemini emulator in a thread, with the few things the tests use."""
-
-    def __init__(self) -> None:
-        self.thread = EmulatorThread(first_token_ms=0, chars_per_second=2000)
-        self.url: str = self.thread.start()
-
-    def script(self, *replies: Reply) -> None:
-        for reply in replies:
-            self.thread.script(reply)
-
-    @property
-    def requests(self) -> list[Any]:
-        return list(self.thread.emulator.requests)
-
-    def stop(self) -> None:
-        self.thread.stop()
 
 
 def write(path: Path, text: str) -> Path:
@@ -189,6 +170,6 @@ def clean_env(base_url: str) -> dict[str, str]:
     """The environment a test's server sees: the emulator and a test key."""
     return {
         "GOOGLE_GEMINI_BASE_URL": base_url,
-        "GEMINI_API_KEY": "test-key",
+        "GEMINI_API_KEY": API_KEY,
         "PATH": os.environ.get("PATH", ""),
     }

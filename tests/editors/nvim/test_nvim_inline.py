@@ -7,9 +7,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from nvim_harness import Emulator, MakeNeovim, Neovim, write
+from nvim_harness import MakeNeovim, Neovim, write
 
 from gemini_lsp.emulator import FimRule
+from testkit.emulators import EmulatorInThread as Emulator
 
 pytestmark = pytest.mark.editor
 

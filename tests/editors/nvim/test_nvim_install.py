@@ -137,6 +137,7 @@ def test_native_package_in_pack_start(tmp_path: Path, checkout: Path) -> None:
     assert_installed(run_nvim(tmp_path, "-- nothing: packages load themselves\n"))
 
 
+@pytest.mark.timeout(180)
 def test_a_missing_server_names_the_command_that_installs_it(
     tmp_path: Path, checkout: Path
 ) -> None:

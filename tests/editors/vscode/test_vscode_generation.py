@@ -42,6 +42,7 @@ def slow_reply(chunks: list[str] = CIRCUMFERENCE, delay_ms: float = CHUNK_DELAY_
     return Reply(chunks, chunk_delay_ms=delay_ms, first_chunk_delay_ms=delay_ms)
 
 
+@pytest.mark.timeout(420)
 def test_generate_at_cursor_streams_with_progress(
     open_vscode: OpenVSCode, emulator: EmulatorThread
 ) -> None:
@@ -74,6 +75,7 @@ def test_generate_at_cursor_streams_with_progress(
     assert "Write circumference and diameter" in str(request.body)
 
 
+@pytest.mark.timeout(420)
 def test_typing_while_it_streams_loses_and_misplaces_nothing(
     open_vscode: OpenVSCode, emulator: EmulatorThread
 ) -> None:
@@ -109,6 +111,7 @@ def test_typing_while_it_streams_loses_and_misplaces_nothing(
 LONG = [f"    total += {i}  # step {i} of a long answer\n" for i in range(40)]
 
 
+@pytest.mark.timeout(420)
 def test_escape_stops_it_within_a_second(open_vscode: OpenVSCode, emulator: EmulatorThread) -> None:
     emulator.script(Reply(LONG, chunk_delay_ms=250, first_chunk_delay_ms=250))
     vscode = open_vscode({"sum.py": "def total_of_steps():\n    total = 0\n\n    return total\n"})
@@ -141,6 +144,7 @@ def test_escape_stops_it_within_a_second(open_vscode: OpenVSCode, emulator: Emul
     assert len(emulator.emulator.requests) == 1
 
 
+@pytest.mark.timeout(420)
 def test_escape_leaves_widgets_and_cursors_alone_then_stops_it(
     open_vscode: OpenVSCode, emulator: EmulatorThread
 ) -> None:
@@ -188,6 +192,7 @@ def wait_for(check: Callable[[], object], what: str, timeout: float = 10) -> Non
         time.sleep(0.1)
 
 
+@pytest.mark.timeout(420)
 def test_rewrite_selection(open_vscode: OpenVSCode, emulator: EmulatorThread) -> None:
     rewritten = [
         "def area(r: float) -> float:\n",
@@ -212,6 +217,7 @@ def test_rewrite_selection(open_vscode: OpenVSCode, emulator: EmulatorThread) ->
     assert "return math.pi * r * r" in str(request.body), "the selection was not sent"
 
 
+@pytest.mark.timeout(420)
 def test_one_undo_restores_the_file(open_vscode: OpenVSCode, emulator: EmulatorThread) -> None:
     emulator.script(slow_reply(delay_ms=120))
     vscode = open_vscode({"geometry.py": ORIGINAL})
@@ -240,6 +246,7 @@ def test_one_undo_restores_the_file(open_vscode: OpenVSCode, emulator: EmulatorT
     assert path.read_text() == generated
 
 
+@pytest.mark.timeout(420)
 def test_code_action_asks_for_the_instruction(
     open_vscode: OpenVSCode, emulator: EmulatorThread
 ) -> None:
@@ -260,6 +267,7 @@ def test_code_action_asks_for_the_instruction(
     assert "Write circumference and diameter" in str(emulator.emulator.requests[-1].body)
 
 
+@pytest.mark.timeout(420)
 def test_refine_replaces_the_last_generation(
     open_vscode: OpenVSCode, emulator: EmulatorThread
 ) -> None:
@@ -285,6 +293,7 @@ def test_refine_replaces_the_last_generation(
     assert "Only circumference" in str(emulator.emulator.requests[-1].body)
 
 
+@pytest.mark.timeout(420)
 def test_revert_removes_the_generation_after_other_edits(
     open_vscode: OpenVSCode, emulator: EmulatorThread
 ) -> None:
@@ -306,6 +315,7 @@ def test_revert_removes_the_generation_after_other_edits(
     assert path.read_text() == "# a note written afterwards\n" + ORIGINAL
 
 
+@pytest.mark.timeout(420)
 def test_missing_server_is_told_when_asked_not_before(open_vscode: OpenVSCode) -> None:
     vscode = open_vscode(
         {"geometry.py": ORIGINAL},
@@ -324,6 +334,7 @@ def test_missing_server_is_told_when_asked_not_before(open_vscode: OpenVSCode) -
     assert "pip install gemini-lsp" in message
 
 
+@pytest.mark.timeout(420)
 def test_a_remote_window_says_where_machine_settings_go(open_vscode: OpenVSCode) -> None:
     # code-server is a remote window: machine settings in the User settings are ignored there.
     # (The tests' server command is in the Remote settings; the interpreter only in User's.)
@@ -337,6 +348,7 @@ def test_a_remote_window_says_where_machine_settings_go(open_vscode: OpenVSCode)
     assert "User settings" in message
 
 
+@pytest.mark.timeout(420)
 def test_quota_error_shows_a_readable_notification(
     open_vscode: OpenVSCode, emulator: EmulatorThread
 ) -> None:

@@ -71,6 +71,7 @@ def server_ready(request: pytest.FixtureRequest, name: str) -> None:
     )
 
 
+@pytest.mark.timeout(420)
 def test_a_suggestion_appears_tab_accepts_and_typing_cancels_the_stale_one(
     open_vscode: OpenVSCode, emulator: EmulatorThread, request: pytest.FixtureRequest
 ) -> None:
@@ -125,6 +126,7 @@ def test_a_suggestion_appears_tab_accepts_and_typing_cancels_the_stale_one(
     assert "never_shown" not in vscode.editor_text()
 
 
+@pytest.mark.timeout(420)
 def test_the_status_bar_item_turns_suggestions_off(
     open_vscode: OpenVSCode,
     emulator: EmulatorThread,

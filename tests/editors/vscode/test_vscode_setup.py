@@ -78,6 +78,7 @@ def generate(window: VSCode) -> None:
     window.save()
 
 
+@pytest.mark.timeout(900)
 def test_the_vsix_sets_up_its_server_and_generates(
     bare_code_server: CodeServer,
     emulator: EmulatorThread,
@@ -170,6 +171,7 @@ def hostile_workspace(folder: Path, marker: Path, endpoint: str) -> None:
     (folder / "geometry.py").write_text(ORIGINAL)
 
 
+@pytest.mark.timeout(900)
 def test_restricted_mode_runs_nothing_from_the_workspace_and_keeps_the_endpoint(
     bare_code_server: CodeServer,
     emulator: EmulatorThread,
@@ -205,6 +207,7 @@ def test_restricted_mode_runs_nothing_from_the_workspace_and_keeps_the_endpoint(
     assert (folder / "geometry.py").read_text().startswith("import math\n\ndef circumference")
 
 
+@pytest.mark.timeout(900)
 def test_without_the_package_index_the_set_up_says_what_it_needs(
     tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest
 ) -> None:

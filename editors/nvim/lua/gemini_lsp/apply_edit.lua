@@ -10,12 +10,12 @@
 --   is a step of its own. The default handler also prints every label; streaming sends
 --   hundreds of them.
 
+local contract = require('gemini_lsp.contract')
+local state = require('gemini_lsp.state')
+
 local M = {}
 
 local util = vim.lsp.util
-
----@type table<integer, { label: string, tick: integer }>
-local last_edit = {}
 
 ---@param uri string
 ---@return integer? bufnr of a loaded buffer for uri
@@ -71,7 +71,8 @@ end
 ---@param bufnr integer
 ---@param label string?
 local function join_undo(bufnr, label)
-  local prev = last_edit[bufnr]
+  local buf = state.peek(bufnr)
+  local prev = buf and buf.undo_group
   if not (label and prev and prev.label == label) then
     return
   end
@@ -91,7 +92,7 @@ end
 ---@param label string?
 ---@return boolean
 function M.is_generation(label)
-  return type(label) == 'string' and label:match('^Gemini generation ') ~= nil
+  return type(label) == 'string' and vim.startswith(label, contract.generation_label_prefix)
 end
 
 --- End the undo group of a generation that has ended (a later edit with its label, such
@@ -99,9 +100,10 @@ end
 ---@param bufnr integer
 ---@param id? string
 function M.seal(bufnr, id)
-  local prev = last_edit[bufnr]
-  if prev and (id == nil or prev.label == 'Gemini generation ' .. id) then
-    last_edit[bufnr] = nil
+  local buf = state.peek(bufnr)
+  local prev = buf and buf.undo_group
+  if prev and (id == nil or prev.label == contract.generation_label_prefix .. id) then
+    buf.undo_group = nil
   end
 end
 
@@ -118,9 +120,10 @@ function M.apply(edit, label, encoding)
   util.apply_workspace_edit(edit, encoding)
   for _, bufnr in ipairs(bufs) do
     if group and vim.api.nvim_buf_is_loaded(bufnr) then
-      last_edit[bufnr] = { label = group, tick = vim.api.nvim_buf_get_changedtick(bufnr) }
-    else
-      last_edit[bufnr] = nil
+      local tick = vim.api.nvim_buf_get_changedtick(bufnr)
+      state.of(bufnr).undo_group = { label = group, tick = tick }
+    elseif state.peek(bufnr) then
+      state.peek(bufnr).undo_group = nil
     end
   end
 end

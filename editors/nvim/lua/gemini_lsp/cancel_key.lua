@@ -3,12 +3,11 @@
 -- also does what it does anyway (in Insert mode it still leaves Insert mode). Whatever
 -- buffer-local mapping the key had before comes back afterwards.
 
+local state = require('gemini_lsp.state')
+
 local M = {}
 
 local MODES = { 'n', 'i', 'x' }
-
----@type table<integer, table<string, table|false>> bufnr -> mode -> saved mapping
-local saved = {}
 
 ---@return string|false
 local function key()
@@ -17,27 +16,19 @@ local function key()
 end
 
 ---@param bufnr integer
-local function cancel(bufnr)
-  local client = require('gemini_lsp.client').get(bufnr)
-  if client then
-    require('gemini_lsp.generations').cancel(client, bufnr)
-  end
-end
-
----@param bufnr integer
 ---@param lhs string
-local function map(bufnr, lhs)
-  saved[bufnr] = {}
+---@param cancel fun()
+local function map(bufnr, lhs, cancel)
+  local saved = {}
+  state.of(bufnr).cancel_maps = saved
   local passthrough = lhs:lower() == '<c-c>' and lhs or ''
   for _, mode in ipairs(MODES) do
     local old = vim.api.nvim_buf_call(bufnr, function()
       return vim.fn.maparg(lhs, mode, false, true)
     end)
-    saved[bufnr][mode] = (old.buffer == 1) and old or false
+    saved[mode] = (old.buffer == 1) and old or false
     vim.keymap.set(mode, lhs, function()
-      vim.schedule(function()
-        cancel(bufnr)
-      end)
+      vim.schedule(cancel)
       return passthrough
     end, {
       buffer = bufnr,
@@ -52,30 +43,33 @@ end
 ---@param bufnr integer
 ---@param lhs string
 local function unmap(bufnr, lhs)
+  local buf = state.of(bufnr)
   for _, mode in ipairs(MODES) do
     pcall(vim.keymap.del, mode, lhs, { buffer = bufnr })
-    local old = saved[bufnr] and saved[bufnr][mode]
+    local old = buf.cancel_maps and buf.cancel_maps[mode]
     if old then
       vim.api.nvim_buf_call(bufnr, function()
         vim.fn.mapset(mode, false, old)
       end)
     end
   end
-  saved[bufnr] = nil
+  buf.cancel_maps = nil
 end
 
 --- Map the key while the buffer has generations in flight, unmap it after.
 ---@param bufnr integer
 ---@param generating boolean
-function M.update(bufnr, generating)
+---@param cancel fun() what the key does: cancel the buffer's generations
+function M.update(bufnr, generating, cancel)
   local lhs = key()
+  local buf = state.of(bufnr)
   if not lhs or not vim.api.nvim_buf_is_valid(bufnr) then
-    saved[bufnr] = nil
+    buf.cancel_maps = nil
     return
   end
-  if generating and not saved[bufnr] then
-    map(bufnr, lhs)
-  elseif not generating and saved[bufnr] then
+  if generating and not buf.cancel_maps then
+    map(bufnr, lhs, cancel)
+  elseif not generating and buf.cancel_maps then
     unmap(bufnr, lhs)
   end
 end

@@ -3,6 +3,8 @@
 -- `promptRequest` but no `prompt` wants an instruction from the user: ask for it with
 -- vim.ui.input, then send the command. Generating commands are tracked like :Gemini.
 
+local contract = require('gemini_lsp.contract')
+
 local M = {}
 
 ---@param command lsp.Command
@@ -12,13 +14,12 @@ local function run(command, ctx)
   if not client then
     return
   end
-  local config = require('gemini_lsp.config')
   local generations = require('gemini_lsp.generations')
   local argument = vim.deepcopy((command.arguments or {})[1] or vim.empty_dict())
   local bufnr = ctx.bufnr or vim.api.nvim_get_current_buf()
 
   local function send()
-    if config.generating[command.command] then
+    if contract.generating[command.command] then
       generations.run(client, bufnr, command.command, argument)
     else
       require('gemini_lsp.client').execute(client, command.command, argument, bufnr, function(err)
@@ -47,7 +48,7 @@ end
 ---@return table<string, fun(command: lsp.Command, ctx: table)>
 function M.handlers()
   local handlers = {}
-  for _, name in ipairs(require('gemini_lsp.config').server_commands) do
+  for _, name in ipairs(contract.command_ids) do
     handlers[name] = run
   end
   return handlers

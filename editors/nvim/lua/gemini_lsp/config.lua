@@ -5,22 +5,9 @@ local M = {}
 --- The name of the LSP client (and of the vim.lsp.config entry).
 M.name = 'gemini_lsp'
 
---- The `gemini.*` commands the server lists in executeCommandProvider.
---- Keep in step with the server (a test compares the two).
-M.server_commands = {
-  'gemini.generate',
-  'gemini.edit',
-  'gemini.cancel',
-  'gemini.revert',
-  'gemini.refine',
-}
-
---- Commands that stream a generation and answer when it ends.
-M.generating = {
-  ['gemini.generate'] = true,
-  ['gemini.edit'] = true,
-  ['gemini.refine'] = true,
-}
+--- The `gemini.*` commands the server lists in executeCommandProvider (contract.lua,
+--- generated from the server's contract).
+M.server_commands = require('gemini_lsp.contract').command_ids
 
 ---@class gemini_lsp.Options
 ---@field cmd? string[] how to start the server

@@ -1,11 +1,15 @@
 -- The generations this Neovim asked for: which are streaming in which buffer, and the last
 -- one finished in each buffer (for :GeminiRevert and :GeminiRefine).
 --
--- A generating command (gemini.generate / gemini.edit / gemini.refine) is answered when
--- the generation ends, so "in flight" is simply "request not answered yet".
+-- A generating command (contract.generating) is answered when the generation ends, so "in
+-- flight" is simply "request not answered yet". Both live in the buffer's state (state.lua).
 
+local apply_edit = require('gemini_lsp.apply_edit')
+local cancel_key = require('gemini_lsp.cancel_key')
 local client_mod = require('gemini_lsp.client')
+local commands = require('gemini_lsp.contract').commands
 local messages = require('gemini_lsp.messages')
+local state = require('gemini_lsp.state')
 
 local M = {}
 
@@ -17,23 +21,18 @@ local REQUEST_CANCELLED = -32800
 ---@field client_id integer
 ---@field started number vim.uv.now()
 
----@type table<integer, table<integer, gemini_lsp.Flight>> bufnr -> request id -> flight
-local flights = {}
-
----@type table<integer, string> bufnr -> id of the last generation that ended there
-local last_ids = {}
-
 ---@param bufnr integer
 ---@return integer
 function M.count(bufnr)
-  return vim.tbl_count(flights[bufnr] or {})
+  local buf = state.peek(bufnr)
+  return buf and vim.tbl_count(buf.flights) or 0
 end
 
 ---@return integer
 function M.total()
   local n = 0
-  for _, per_buf in pairs(flights) do
-    n = n + vim.tbl_count(per_buf)
+  for _, buf in pairs(state.all()) do
+    n = n + vim.tbl_count(buf.flights)
   end
   return n
 end
@@ -41,13 +40,14 @@ end
 ---@param bufnr integer
 ---@return string?
 function M.last_id(bufnr)
-  return last_ids[bufnr]
+  local buf = state.peek(bufnr)
+  return buf and buf.last_id
 end
 
 ---@param bufnr integer
 ---@param id string
 local function remember(bufnr, id)
-  last_ids[bufnr] = id
+  state.of(bufnr).last_id = id
   if vim.api.nvim_buf_is_valid(bufnr) then
     vim.b[bufnr].gemini_lsp_last_id = id
   end
@@ -64,16 +64,13 @@ end
 ---@param request_id integer
 ---@param flight? gemini_lsp.Flight
 local function land(bufnr, request_id, flight)
-  local per_buf = flights[bufnr]
-  if per_buf then
-    per_buf[request_id] = flight
-    if next(per_buf) == nil then
-      flights[bufnr] = nil
+  state.of(bufnr).flights[request_id] = flight
+  cancel_key.update(bufnr, M.count(bufnr) > 0, function()
+    local client = client_mod.get(bufnr)
+    if client then
+      M.cancel(client, bufnr)
     end
-  elseif flight then
-    flights[bufnr] = { [request_id] = flight }
-  end
-  require('gemini_lsp.cancel_key').update(bufnr, M.count(bufnr) > 0)
+  end)
 end
 
 ---@param command string
@@ -82,7 +79,7 @@ end
 ---@param bufnr integer
 local function report(command, err, result, bufnr)
   local id = type(result) == 'table' and result.id or nil
-  require('gemini_lsp.apply_edit').seal(bufnr, id)
+  apply_edit.seal(bufnr, id)
   if err then
     if err.code ~= REQUEST_CANCELLED then
       messages.error(err.message or ('%s failed'):format(command))
@@ -139,9 +136,9 @@ function M.cancel(client, bufnr, on_done)
   if bufnr then
     argument = { textDocument = { uri = vim.uri_from_bufnr(bufnr) } }
   end
-  client_mod.execute(client, 'gemini.cancel', argument, bufnr or 0, function(err, result)
+  client_mod.execute(client, commands.cancel, argument, bufnr or 0, function(err, result)
     if err then
-      messages.error(err.message or 'gemini.cancel failed')
+      messages.error(err.message or (commands.cancel .. ' failed'))
     end
     if on_done then
       on_done(err, result)
@@ -154,7 +151,8 @@ end
 ---@param client_id integer
 ---@param bufnr integer
 function M.drop(client_id, bufnr)
-  for request_id, flight in pairs(flights[bufnr] or {}) do
+  local buf = state.peek(bufnr)
+  for request_id, flight in pairs(buf and buf.flights or {}) do
     if flight.client_id == client_id then
       land(bufnr, request_id, nil)
     end
@@ -165,7 +163,8 @@ end
 ---@param bufnr integer
 ---@return gemini_lsp.Flight[]
 function M.flights(bufnr)
-  local list = vim.tbl_values(flights[bufnr] or {})
+  local buf = state.peek(bufnr)
+  local list = vim.tbl_values(buf and buf.flights or {})
   table.sort(list, function(a, b)
     return a.request_id < b.request_id
   end)

@@ -78,7 +78,10 @@ function M.check()
     health.error('Neovim ' .. version .. ': 0.10 or newer is needed')
   end
   check_server(options.cmd or {})
-  check_credentials(options.settings or {})
+  local settings = options.settings or {}
+  local defaults = require('gemini_lsp.contract').settings
+  health.info(('model: %s'):format(settings.model or defaults.model))
+  check_credentials(settings)
 
   local clients = require('gemini_lsp.client').all()
   if #clients == 0 then

@@ -6,8 +6,10 @@
 
 local config = require('gemini_lsp.config')
 local client_mod = require('gemini_lsp.client')
+local commands = require('gemini_lsp.contract').commands
 local generations = require('gemini_lsp.generations')
 local messages = require('gemini_lsp.messages')
+local position = require('gemini_lsp.position')
 
 local M = {}
 
@@ -38,82 +40,6 @@ local function client_for(bufnr)
   return client
 end
 
---- The position of the cursor for a generation. On a blank line it is the end of the
---- line, so that the text takes the line's indentation.
----@param client vim.lsp.Client
----@param bufnr integer
----@return lsp.Position
-local function cursor_position(client, bufnr)
-  local row, col = unpack(vim.api.nvim_win_get_cursor(0))
-  local line = vim.api.nvim_buf_get_lines(bufnr, row - 1, row, false)[1] or ''
-  if line:match('^%s*$') then
-    col = #line
-  end
-  return {
-    line = row - 1,
-    character = vim.lsp.util.character_offset(bufnr, row - 1, col, client.offset_encoding),
-  }
-end
-
----@param bufnr integer
----@param row integer 0-based
----@param col integer byte column
----@param encoding string
----@return lsp.Position
-local function position(bufnr, row, col, encoding)
-  if col == 0 then
-    return { line = row, character = 0 }
-  end
-  return { line = row, character = vim.lsp.util.character_offset(bufnr, row, col, encoding) }
-end
-
---- The position just after line `row` (0-based): the start of the next line, or the end
---- of the last line when the buffer has no final newline.
----@param bufnr integer
----@param row integer
----@param encoding string
----@return lsp.Position
-local function after_line(bufnr, row, encoding)
-  local last = vim.api.nvim_buf_line_count(bufnr) - 1
-  if row < last or vim.bo[bufnr].eol then
-    return { line = row + 1, character = 0 }
-  end
-  local line = vim.api.nvim_buf_get_lines(bufnr, row, row + 1, false)[1] or ''
-  return position(bufnr, row, #line, encoding)
-end
-
----@class gemini_lsp.Lines
----@field line1 integer 1-based first line
----@field line2 integer 1-based last line
----@field charwise? { [1]: integer, [2]: integer } byte columns of the first and last
----   character (inclusive), for a characterwise selection
-
---- An LSP range for lines (or a characterwise selection) of a buffer.
----@param bufnr integer
----@param lines gemini_lsp.Lines
----@param encoding string
----@return lsp.Range
-function M.range(bufnr, lines, encoding)
-  local r1, r2 = lines.line1 - 1, lines.line2 - 1
-  if not lines.charwise then
-    return { start = { line = r1, character = 0 }, ['end'] = after_line(bufnr, r2, encoding) }
-  end
-  local c1, c2 = lines.charwise[1], lines.charwise[2]
-  local last = vim.api.nvim_buf_get_lines(bufnr, r2, r2 + 1, false)[1] or ''
-  local stop
-  if c2 >= #last then
-    stop = after_line(bufnr, r2, encoding) -- the selection takes the line break
-  else
-    -- The end is inclusive: step over the whole last character (its UTF-8 lead byte
-    -- tells how many bytes it has).
-    local lead = last:byte(c2 + 1)
-    local size = lead >= 0xF0 and 4 or lead >= 0xE0 and 3 or lead >= 0xC0 and 2 or 1
-    local char_end = c2 + size
-    stop = position(bufnr, r2, char_end, encoding)
-  end
-  return { start = position(bufnr, r1, c1, encoding), ['end'] = stop }
-end
-
 ---@param question string
 ---@param prompt string?
 ---@param then_ fun(prompt: string)
@@ -137,9 +63,9 @@ function M.generate(prompt, extra)
   if not client then
     return
   end
-  local at = cursor_position(client, bufnr)
+  local at = position.cursor(bufnr, client.offset_encoding)
   with_prompt('Gemini: ', prompt, function(text)
-    generations.run(client, bufnr, 'gemini.generate', vim.tbl_extend('force', extra or {}, {
+    generations.run(client, bufnr, commands.generate, vim.tbl_extend('force', extra or {}, {
       textDocument = { uri = vim.uri_from_bufnr(bufnr) },
       position = at,
       prompt = text,
@@ -149,7 +75,7 @@ end
 
 --- Rewrite lines (or a characterwise selection) of the current buffer.
 ---@param prompt? string
----@param lines gemini_lsp.Lines
+---@param lines gemini_lsp.Lines see gemini_lsp.position
 ---@param extra? table
 function M.rewrite(prompt, lines, extra)
   local bufnr = vim.api.nvim_get_current_buf()
@@ -157,9 +83,9 @@ function M.rewrite(prompt, lines, extra)
   if not client then
     return
   end
-  local range = M.range(bufnr, lines, client.offset_encoding)
+  local range = position.range(bufnr, lines, client.offset_encoding)
   with_prompt('Gemini (rewrite): ', prompt, function(text)
-    generations.run(client, bufnr, 'gemini.edit', vim.tbl_extend('force', extra or {}, {
+    generations.run(client, bufnr, commands.edit, vim.tbl_extend('force', extra or {}, {
       textDocument = { uri = vim.uri_from_bufnr(bufnr) },
       range = range,
       prompt = text,
@@ -180,7 +106,7 @@ function M.refine(prompt)
     return messages.warn('No Gemini generation to refine in this buffer yet')
   end
   with_prompt(('Gemini (refine %s): '):format(id), prompt, function(text)
-    generations.run(client, bufnr, 'gemini.refine', { id = id, prompt = text })
+    generations.run(client, bufnr, commands.refine, { id = id, prompt = text })
   end)
 end
 
@@ -222,9 +148,9 @@ function M.revert(id)
   end
   local argument = id and id ~= '' and { id = id }
     or { textDocument = { uri = vim.uri_from_bufnr(bufnr) } }
-  client_mod.execute(client, 'gemini.revert', argument, bufnr, function(err, result)
+  client_mod.execute(client, commands.revert, argument, bufnr, function(err, result)
     if err then
-      return messages.error(err.message or 'gemini.revert failed')
+      return messages.error(err.message or (commands.revert .. ' failed'))
     end
     local ids = ids_of(result)
     local what = #ids > 0 and table.concat(ids, ', ') or (id or 'the last generation')

@@ -12,6 +12,7 @@
 -- does what it did before.
 
 local client_mod = require('gemini_lsp.client')
+local state = require('gemini_lsp.state')
 
 local M = {}
 
@@ -43,22 +44,25 @@ local ns = vim.api.nvim_create_namespace('gemini_lsp.inline')
 ---@field suggestion? gemini_lsp.Suggestion
 ---@field asked integer requests sent (for tests)
 
----@type table<integer, gemini_lsp.InlineState>
-local buffers = {}
-
 local function native()
   return M.options.native and vim.lsp.inline_completion ~= nil
 end
 
+--- The buffer's inline state, created on first use.
 ---@param bufnr integer
 ---@return gemini_lsp.InlineState
-local function state(bufnr)
-  local st = buffers[bufnr]
-  if not st then
-    st = { asked = 0 }
-    buffers[bufnr] = st
-  end
-  return st
+local function inline_of(bufnr)
+  local buf = state.of(bufnr)
+  buf.inline = buf.inline or { asked = 0 }
+  return buf.inline
+end
+
+--- The buffer's inline state if it has one.
+---@param bufnr integer
+---@return gemini_lsp.InlineState?
+local function existing(bufnr)
+  local buf = state.peek(bufnr)
+  return buf and buf.inline
 end
 
 ---@return integer row 0-based, integer col byte column
@@ -77,7 +81,7 @@ end
 --- Remove the buffer's ghost text.
 ---@param bufnr integer
 function M.clear(bufnr)
-  local st = buffers[bufnr]
+  local st = existing(bufnr)
   if st then
     st.suggestion = nil
   end
@@ -104,7 +108,7 @@ local function show(bufnr, row, col, text)
     end, vim.list_slice(lines, 2))
   end
   vim.api.nvim_buf_set_extmark(bufnr, ns, row, col, opts)
-  state(bufnr).suggestion = { row = row, col = col, text = text, line = line_at(bufnr, row) }
+  inline_of(bufnr).suggestion = { row = row, col = col, text = text, line = line_at(bufnr, row) }
 end
 
 --- client:cancel_request on 0.11, client.cancel_request on 0.10 (whose validation rejects
@@ -137,7 +141,7 @@ function M.request(bufnr, kind)
   if not client or not M.enabled then
     return
   end
-  local st = state(bufnr)
+  local st = inline_of(bufnr)
   if st.request_id and st.client_id == client.id then
     cancel_request(client, st.request_id) -- the server stops its model call at once
   end
@@ -186,7 +190,7 @@ end
 --- dismisses it.
 ---@param bufnr integer
 local function on_change(bufnr)
-  local st = state(bufnr)
+  local st = inline_of(bufnr)
   local s = st.suggestion
   if s then
     local row, col = cursor()
@@ -213,7 +217,7 @@ end
 ---@return boolean
 function M.accept()
   local bufnr = vim.api.nvim_get_current_buf()
-  local st = buffers[bufnr]
+  local st = existing(bufnr)
   local s = st and st.suggestion
   if not s then
     return false
@@ -236,7 +240,7 @@ end
 ---@return string
 function M.current(bufnr)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  local st = buffers[bufnr]
+  local st = existing(bufnr)
   return st and st.suggestion and st.suggestion.text or ''
 end
 
@@ -245,7 +249,8 @@ end
 ---@return integer
 function M.asked(bufnr)
   bufnr = (bufnr == nil or bufnr == 0) and vim.api.nvim_get_current_buf() or bufnr
-  return buffers[bufnr] and buffers[bufnr].asked or 0
+  local st = existing(bufnr)
+  return st and st.asked or 0
 end
 
 ---@param lhs string
@@ -283,7 +288,7 @@ local function attach(bufnr, client)
     desc = 'gemini_lsp: dismiss the suggestion',
     callback = function()
       M.clear(bufnr)
-      local st = buffers[bufnr]
+      local st = existing(bufnr)
       local c = st and st.request_id and vim.lsp.get_client_by_id(st.client_id or -1)
       if c then
         cancel_request(c, st.request_id)
@@ -296,7 +301,8 @@ local function attach(bufnr, client)
     buffer = bufnr,
     desc = 'gemini_lsp: dismiss a suggestion the cursor left',
     callback = function()
-      local s = buffers[bufnr] and buffers[bufnr].suggestion
+      local st = existing(bufnr)
+      local s = st and st.suggestion
       local row, col = cursor()
       if s and (row ~= s.row or col ~= s.col) then
         M.clear(bufnr)
@@ -315,7 +321,10 @@ end
 ---@param bufnr integer
 local function detach(bufnr)
   M.clear(bufnr)
-  buffers[bufnr] = nil
+  local buf = state.peek(bufnr)
+  if buf then
+    buf.inline = nil
+  end
   pcall(vim.api.nvim_del_augroup_by_name, 'gemini_lsp.inline.' .. bufnr)
 end
 
@@ -323,8 +332,9 @@ end
 ---@param on boolean
 function M.set_enabled(on)
   M.enabled = on
-  for bufnr, st in pairs(buffers) do
-    if not on then
+  for bufnr, buf in pairs(state.all()) do
+    local st = buf.inline
+    if st and not on then
       M.clear(bufnr)
       local c = st.request_id and vim.lsp.get_client_by_id(st.client_id or -1)
       if c then

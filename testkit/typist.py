@@ -11,14 +11,14 @@ import asyncio
 import attrs
 from hypothesis import strategies as st
 
-from tests.clients import ClientDocument, Editor, as_seen_in_full, is_generated
-from tests.engine.oracle import anchor_offset
+from testkit.document import ClientDocument, anchor_offset, as_seen_in_full, is_generated
+from testkit.editor import Editor
 
 # Where an action happens, relative to the generation: before it, exactly at its start,
 # strictly inside it, exactly at its end, or after it.
 PLACES = ("before", "start", "inside", "end", "after")
-# What the user types: nothing the generation writes (see strategies.py), line breaks only
-# next to the user's own characters.
+# What the user types: nothing the generation writes (see tests/engine/strategies.py), line
+# breaks only next to the user's own characters.
 PIECES = ("Q", "WR", " ", "Q\n", "\nW", "ñ", "ア", "🎉", "u\u0303")
 
 

@@ -1,4 +1,4 @@
-// Finds the command that starts the language server, from user-level configuration only:
+// How the language server process is launched, from user-level configuration only:
 // geminiLsp.server.command, else `python -m gemini_lsp` with geminiLsp.server.python, else the
 // server bundled with the extension (ManagedServer). Both settings are machine-scoped, so a
 // workspace's .vscode/settings.json cannot set them, and nothing is looked up in a workspace
@@ -9,7 +9,8 @@ import * as vscode from 'vscode';
 import { execute, type ManagedServer, SetupFailed } from './managedServer';
 import { launchSettings } from './settings';
 
-export interface ServerCommand {
+/** The process to start: executable, arguments and folder. */
+export interface ServerLaunch {
     command: string;
     args: string[];
     /** The folder it runs in. */
@@ -23,7 +24,7 @@ export class ServerNotFound extends Error {}
 
 const WORKSPACE_VARIABLE = /\$\{workspaceFolder\}/;
 
-export async function findServerCommand(managed: ManagedServer, env: NodeJS.ProcessEnv): Promise<ServerCommand> {
+export async function findServerLaunch(managed: ManagedServer, env: NodeJS.ProcessEnv): Promise<ServerLaunch> {
     const settings = launchSettings();
     const cwd = managed.workingDirectory;
     if (settings.command) {
