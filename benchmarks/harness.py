@@ -10,9 +10,10 @@ import re
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import attrs
 
 from testkit import environment
 from testkit.emulators import API_KEY, EmulatorProcess
@@ -59,7 +60,7 @@ def marker_times(pieces: list[tuple[float, str]]) -> dict[int, float]:
     return seen
 
 
-@dataclass
+@attrs.define
 class ServerRun:
     sent_at: float  # executeCommand written to the server
     response: Response
@@ -83,7 +84,7 @@ class ServerRun:
         return self.document.edits[-1].applied_at
 
 
-@dataclass
+@attrs.define
 class BaselineRun:
     stream: Stream
     request: dict[str, Any]

@@ -167,6 +167,16 @@ class Reconciler(PumpState):
             landed = self._landed(entry, change)
             if landed is None:
                 continue
+            if entry.state is State.OUT:
+                # An orphan sent earlier with the same effect landed first, if both did
+                # (edits apply in order); taking it for the later edit would leave the
+                # second copy to pass for the user's. Undoing the orphan is always right:
+                # its text went again.
+                index, entry, landed = self._earliest_orphan(index, change) or (
+                    index,
+                    entry,
+                    landed,
+                )
             # Edits apply in the order they were sent: the ones before it never will.
             for earlier in self._log[:index]:
                 if earlier.state is State.OUT:
@@ -188,6 +198,12 @@ class Reconciler(PumpState):
                         self._inflight = None
                         entry.answered.set()
         self._here.foreign(change)
+
+    def _earliest_orphan(self, index: int, change: Change) -> tuple[int, Planned, Change] | None:
+        for earlier, entry in enumerate(self._log[:index]):
+            if entry.state is State.ORPHAN and (landed := self._landed(entry, change)):
+                return earlier, entry, landed
+        return None
 
     def _landed(self, planned: Planned, change: Change) -> Change | None:
         """`planned` as the change it makes to the synced document, if `change` is it."""

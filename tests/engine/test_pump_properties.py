@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from testkit.styles import STYLES
-from testkit.typist import actions, eol_of, perform
+from testkit.typist import Action, actions, eol_of, perform
 from tests.engine.oracle import check_generation
 from tests.engine.sim import Simulation
 from tests.engine.strategies import (
@@ -105,3 +105,39 @@ async def test_one_generation(style: str, data: st.DataObject) -> None:
 @given(data=st.data())
 async def test_two_generations_in_one_document(style: str, data: st.DataObject) -> None:
     await run(style, data, generations=2)
+
+
+class Replay:
+    """Draws recorded from a failing example, given back in order: a counterexample that
+    stays in the suite whatever hypothesis' database holds."""
+
+    def __init__(self, *draws: object) -> None:
+        self._draws = list(draws)
+
+    def draw(self, strategy: object, label: str | None = None) -> object:
+        return self._draws.pop(0)
+
+
+async def test_an_orphan_and_its_text_sent_again_both_landing_leave_one_copy() -> None:
+    # Neovim, versioned edits, the user deleting around two generations: a guessed version
+    # meets the user's own change twice, so an orphaned edit and the edit that sends its text
+    # again both land, the same text at the same place, in one sync. Taking the first
+    # landing for the later edit left the second copy looking like the user's.
+    typist = [
+        Action("after", 0.8151361187448034, "", 1, 0.0),
+        Action("before", 2.220446049250313e-16, "", 3, 0.0),
+        Action("after", 0.6943093209722097, "", 3, 0.0),
+        Action("start", 0.35162676349142524, "", 1, 0.0),
+        Action("start", 0.02258597364452797, "", 1, 0.0),
+    ]
+    steps = [4, 4, 5, 2, 5, 3, 0, 4, 1, 2, 3, 5, 3, 4, 2, 0, 5, 0, 4, 4, 3, 0, 0, 4, 1, 3, 5]
+    replay = Replay(
+        "a\n",
+        [1, 1],
+        ["\nyz", "ж", "🙂ööö", "ö", "ö🙂", "ж-ж\n", "ö", "ж\nxx"],
+        ["🌟+ëë", "k\n+", "ëдmnë", "ë", "mnmn+"],
+        typist,
+        steps,
+        [],
+    )
+    await run("neovim-versioned", replay, generations=2)  # type: ignore[arg-type]

@@ -16,7 +16,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -123,7 +122,7 @@ def test_vim_plug_rtp_option(tmp_path: Path, checkout: Path) -> None:
     # 'runtimepath' before Neovim loads plugins. A stale tags file is rebuilt.
     doc = checkout / "editors" / "nvim" / "doc"
     (doc / "tags").write_text("")
-    old = time.time() - 3600
+    old = (doc / "gemini_lsp.txt").stat().st_mtime - 3600  # older than the help it indexes
     os.utime(doc / "tags", (old, old))
     init = f"vim.opt.rtp:prepend({json.dumps(str(checkout / 'editors' / 'nvim'))})\n"
     assert_installed(run_nvim(tmp_path, init))
