@@ -155,17 +155,7 @@ async def test_a_key_with_a_control_character_is_refused_without_printing_it(
 
 async def test_tcp_listens_on_loopback(tmp_path: Path) -> None:
     log = tmp_path / "tcp.log"
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "gemini_lsp",
-        "--tcp",
-        "--port",
-        "0",
-        "--log-file",
-        str(log),
-        env=server_env(),
-    )
+    process = await _serve_tcp(tmp_path)
     try:
         deadline = asyncio.get_running_loop().time() + 20
         while not (found := re.search(r"listening on ([\d.]+):(\d+)", _text(log))):

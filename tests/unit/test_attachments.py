@@ -136,6 +136,13 @@ def test_dot_dot_cannot_leave_the_workspace(workspace: Path) -> None:
 def test_a_fifo_is_refused_without_waiting(workspace: Path) -> None:
     fifo = workspace / "pipe.txt"
     os.mkfifo(fifo)
+    error = _load_fifo(fifo, workspace)
+    assert isinstance(error, AttachmentError)
+    assert "not a regular file" in str(error)
+
+
+def _load_fifo(fifo: Path, workspace: Path) -> BaseException:
+    """What loading `fifo` raises, within 5 s: a read that blocks fails the test."""
     outcome: list[BaseException] = []
 
     def read() -> None:
@@ -151,8 +158,7 @@ def test_a_fifo_is_refused_without_waiting(workspace: Path) -> None:
         with open(fifo, "w"):  # unblock the reader before failing
             pass
         raise AssertionError("reading a FIFO blocked")
-    assert isinstance(outcome[0], AttachmentError)
-    assert "not a regular file" in str(outcome[0])
+    return outcome[0]
 
 
 def test_a_fifo_swapped_in_after_the_check_is_refused_without_waiting(
@@ -167,22 +173,7 @@ def test_a_fifo_swapped_in_after_the_check_is_refused_without_waiting(
             os.mkfifo(target)
 
     before_open.append(swap)
-    outcome: list[BaseException] = []
-
-    def read() -> None:
-        try:
-            load([target.as_uri()], [workspace])
-        except BaseException as error:
-            outcome.append(error)
-
-    reader = threading.Thread(target=read, daemon=True)
-    reader.start()
-    reader.join(5)
-    if reader.is_alive():
-        with open(target, "w"):
-            pass
-        raise AssertionError("opening a FIFO blocked")
-    assert "not a regular file" in str(outcome[0])
+    assert "not a regular file" in str(_load_fifo(target, workspace))
 
 
 def test_a_folder_is_not_a_file(workspace: Path) -> None:

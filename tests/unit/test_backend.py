@@ -4,7 +4,7 @@ import asyncio
 import contextlib
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx2
@@ -93,6 +93,16 @@ async def test_a_stop_between_reads_still_closes_the_stream_from_inside_the_read
             read_cancelled.set()
             raise
 
+    async with _without_retries(responses) as stream:
+        pieces = await anext(stream)  # handed over while the reader waits its turn
+        assert len(pieces) == 1
+    # Leaving stopped the reader at once, before it went back to reading.
+    assert read_cancelled.is_set()
+
+
+def _without_retries(responses: Callable[[], AsyncIterator[Any]]) -> ModelStream:
+    """A stream over `responses` that fails the test if it ever retries."""
+
     @contextlib.asynccontextmanager
     async def start() -> AsyncIterator[AsyncIterator[Any]]:
         yield responses()
@@ -100,11 +110,7 @@ async def test_a_stop_between_reads_still_closes_the_stream_from_inside_the_read
     async def no_retry(delay: float, reason: str) -> None:
         raise AssertionError("no retry expected")
 
-    async with ModelStream(start, 0, no_retry) as stream:
-        pieces = await anext(stream)  # handed over while the reader waits its turn
-        assert len(pieces) == 1
-    # Leaving stopped the reader at once, before it went back to reading.
-    assert read_cancelled.is_set()
+    return ModelStream(start, 0, no_retry)
 
 
 def _text_chunk(text: str) -> Any:
@@ -130,15 +136,8 @@ async def test_a_fast_stream_waits_for_its_consumer_and_loses_nothing() -> None:
             read += 1
             yield _text_chunk(f"{index}\n")
 
-    @contextlib.asynccontextmanager
-    async def start() -> AsyncIterator[AsyncIterator[Any]]:
-        yield responses()
-
-    async def no_retry(delay: float, reason: str) -> None:
-        raise AssertionError("no retry expected")
-
     texts: list[str] = []
-    async with ModelStream(start, 0, no_retry) as stream:
+    async with _without_retries(responses) as stream:
         for _ in range(200):  # a consumer busy elsewhere
             await asyncio.sleep(0)
         assert stream.queued <= MAX_QUEUED_PIECES
@@ -164,14 +163,7 @@ async def test_a_stream_waiting_for_its_consumer_still_closes_from_inside_the_re
             read_cancelled.set()
             raise
 
-    @contextlib.asynccontextmanager
-    async def start() -> AsyncIterator[AsyncIterator[Any]]:
-        yield responses()
-
-    async def no_retry(delay: float, reason: str) -> None:
-        raise AssertionError("no retry expected")
-
-    async with ModelStream(start, 0, no_retry) as stream:
+    async with _without_retries(responses) as stream:
         for _ in range(50):
             await asyncio.sleep(0)
         assert stream.queued == MAX_QUEUED_PIECES  # waiting for room
