@@ -20,14 +20,20 @@ from testkit.styles import Style
 
 from .client import LeanClient
 from .cpu import own_cpu_s, process_cpu_s
-from .harness import DOCUMENT, OPEN_SETTLE_S, PROMPT, Harness, chunk_texts, reply, server_env
+from .harness import (
+    DOCUMENT,
+    MAX_CONCURRENT,
+    OPEN_SETTLE_S,
+    PROMPT,
+    Harness,
+    chunk_texts,
+    reply,
+    server_env,
+)
 from .report import Figure
 from .rss import rss_mb, settled_rss
 from .sizes import Sizes
 from .stats import ms
-
-# The most the server's `maxConcurrent` setting allows; more generations than this queue.
-MAX_CONCURRENT = 64
 
 
 @attrs.define

@@ -15,6 +15,7 @@ from typing import Any
 
 import attrs
 
+from gemini_lsp.contract.settings import SETTINGS
 from testkit import environment
 from testkit.emulators import API_KEY, EmulatorProcess
 from testkit.styles import Style
@@ -27,6 +28,9 @@ from .cpu import own_cpu_s, process_cpu_s
 PROMPT = "Write the next lines"
 DOCUMENT = "# benchmark\n\n"  # generation goes on the blank line 1
 OPEN_SETTLE_S = 0.005
+# The most generations the server lets talk to Gemini at once (`maxConcurrent`'s maximum):
+# batches up to this size do not queue.
+MAX_CONCURRENT = int(next(s.maximum or 1 for s in SETTINGS if s.name == "maxConcurrent"))
 _MARKER = re.compile(r"c(\d{5}) =")
 
 
@@ -129,8 +133,9 @@ class Harness:
             self.workspace.rmdir()
 
     def settings(self) -> dict[str, Any]:
-        # 32 at once is the concurrency figure; the default maxConcurrent (4) would queue them.
-        return {"baseUrl": self.emulator.base_url, "maxConcurrent": 64}
+        # Batches of 32 and 100 at once are figures; the default maxConcurrent (4) would
+        # queue them.
+        return {"baseUrl": self.emulator.base_url, "maxConcurrent": MAX_CONCURRENT}
 
     def new_uri(self) -> str:
         return (self.workspace / f"doc{next(self._uris)}.py").as_uri()

@@ -184,10 +184,10 @@ SETTINGS: tuple[Setting, ...] = (
         ("integer",),
         4,
         "How many generations may talk to Gemini at once; the rest wait, and say so.",
-        "a whole number from 1 to 64",
+        "a whole number from 1 to 256",
         scope="window",
         minimum=1,
-        maximum=64,
+        maximum=256,
     ),
     Setting(
         "timeoutSeconds",

@@ -4,7 +4,6 @@ generations together, after which the memory goes back to the system."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import gc
 import threading
@@ -108,13 +107,18 @@ def give_memory_back() -> None:
 
 @functools.cache
 def _libc() -> Any:
+    # Loaded when attachments are first read: a server never given any does not pay for it.
+    import ctypes
+
     # The process's own symbols, which include the C library's: `find_library` would run
     # `ldconfig` in a subprocess.
     return ctypes.CDLL(None)
 
 
+@functools.cache
 def keep_large_buffers_apart() -> None:
     """Large buffers get their own mappings, returned to the system when freed (glibc would
-    otherwise raise its threshold after the first large free, and keep later ones)."""
+    otherwise raise its threshold after the first large free, and keep later ones). Once per
+    process, before the first attachment is read."""
     with contextlib.suppress(Exception):
         _libc().mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)

@@ -16,7 +16,7 @@ import stat
 from collections.abc import Sequence
 from pathlib import PurePosixPath
 
-from gemini_lsp.gemini.held import HELD, Attachment, release
+from gemini_lsp.gemini.held import HELD, Attachment, keep_large_buffers_apart, release
 from gemini_lsp.gemini.uris import UriError, path_of, shown
 from gemini_lsp.gemini.workspace import EXCLUDED, AttachmentError, Workspace
 
@@ -45,6 +45,7 @@ _OPEN_FLAGS = (
 def load_files(workspace: Workspace, uris: Sequence[str]) -> list[Attachment]:
     """Read attachments, refusing anything outside the workspace, excluded, or too big;
     what is read is counted as held until released."""
+    keep_large_buffers_apart()
     files: list[Attachment] = []
     total = 0
     try:

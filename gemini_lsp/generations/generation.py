@@ -21,6 +21,7 @@ from gemini_lsp.engine.writer import Writer
 from gemini_lsp.gemini.backend import GeminiBackend, ModelCall, load_sdk
 from gemini_lsp.gemini.errors import GenerationFailedError, explain
 from gemini_lsp.gemini.streaming import Usage
+from gemini_lsp.generations.link import Stop
 from gemini_lsp.generations.reporting import Reporting
 
 log = logging.getLogger(__name__)
@@ -37,14 +38,6 @@ class Status(enum.Enum):
     COMPLETED = "completed"
     CANCELLED = "cancelled"
     FAILED = "failed"
-
-
-class Stop(enum.Enum):
-    """Why a running generation was stopped from outside."""
-
-    CANCELLED = "cancelled"
-    CLOSED = "closed"  # the document was closed
-    DISCONNECTED = "disconnected"  # the client went away, or the session ended
 
 
 # A stop waits this long for the editor to answer the edit in flight.

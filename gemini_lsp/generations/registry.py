@@ -16,7 +16,6 @@ from gemini_lsp.config import Settings
 from gemini_lsp.engine.anchor import Region
 from gemini_lsp.engine.documents import Document
 from gemini_lsp.engine.layout import insertion_layout
-from gemini_lsp.engine.ledger import SendEdit
 from gemini_lsp.engine.postprocess import insertion_pipeline
 from gemini_lsp.engine.pump import EditPump
 from gemini_lsp.engine.text import Loc, end_of_insert, range_json
@@ -24,8 +23,8 @@ from gemini_lsp.engine.writer import Writer
 from gemini_lsp.gemini.attachments import Attachment, locate, path_of, with_files
 from gemini_lsp.gemini.backend import GeminiBackend, ModelCall
 from gemini_lsp.gemini.prompts import build_prompt, context_from_lines, refinement
-from gemini_lsp.generations.generation import Generation, Kind, Limiter, Status, Stop
-from gemini_lsp.generations.reporting import ReportingFactory
+from gemini_lsp.generations.generation import Generation, Kind, Limiter, Status
+from gemini_lsp.generations.link import ClientLink, Stop
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +34,6 @@ HISTORY_PER_DOCUMENT = 20
 
 class RegistryError(Exception):
     """A request about generations that cannot be met; the message says why."""
-
-
-@attrs.define
-class ClientLink:
-    """What the registry needs from the LSP connection."""
-
-    send_edit: SendEdit
-    progress: ReportingFactory  # a generation's progress, given the client's token
-    versioned_edits: bool
 
 
 @attrs.frozen
@@ -61,11 +51,12 @@ class GenerationRegistry:
         backend: GeminiBackend,
         settings: Callable[[], Settings],
         folders: Callable[[], list[Path]],
+        link: ClientLink | None = None,
     ) -> None:
         self.backend = backend
         self._settings = settings
         self._folders = folders
-        self.link: ClientLink | None = None
+        self.link = link
         self._ids = itertools.count(1)
         self._generations: dict[str, Generation] = {}
         self._pumps: dict[str, EditPump] = {}

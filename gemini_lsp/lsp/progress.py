@@ -15,8 +15,9 @@ Notify = Callable[[str, object], None]
 CreateToken = Callable[[types.WorkDoneProgressCreateParams], Awaitable[None]]
 Value = types.WorkDoneProgressBegin | types.WorkDoneProgressReport | types.WorkDoneProgressEnd
 
-# Reports closer together than this are merged: the client's progress UI cannot show more.
-REPORT_INTERVAL = 0.05
+# Reports closer together than this are merged: a person reads a changing count a few times
+# a second, and a faster rate would cost the client and the server a message per chunk.
+REPORT_INTERVAL = 0.2
 # How long a request's answer waits for the client to answer the creation of its token.
 CREATE_WAIT = 2.0
 

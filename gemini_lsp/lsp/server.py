@@ -12,11 +12,12 @@ bounded, and `transport` frames the messages (stdio, or one TCP connection).
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lsprotocol import types
 from pygls.exceptions import FeatureRequestError, JsonRpcInvalidParams
@@ -24,15 +25,17 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol.language_server import lsp_method
 
 from gemini_lsp import __version__, config
-from gemini_lsp.engine.documents import DocumentStore
-from gemini_lsp.gemini.backend import GeminiBackend
-from gemini_lsp.gemini.held import HELD, keep_large_buffers_apart
+from gemini_lsp.engine.documents import Document, DocumentStore
 from gemini_lsp.gemini.secrets import KEYS, Secrets
 from gemini_lsp.gemini.uris import UriError, path_of
-from gemini_lsp.generations.generation import Generation, Stop
-from gemini_lsp.generations.registry import GenerationRegistry
+from gemini_lsp.generations.link import ClientLink, Stop
 from gemini_lsp.lsp import transport
 from gemini_lsp.lsp.rpc import RobustProtocol
+
+if TYPE_CHECKING:
+    from gemini_lsp.gemini.backend import GeminiBackend
+    from gemini_lsp.generations.generation import Generation
+    from gemini_lsp.generations.registry import GenerationRegistry
 
 log = logging.getLogger(__name__)
 
@@ -50,12 +53,6 @@ class GeminiProtocol(RobustProtocol):
         # Keys are learnt before pygls logs the message that carries them.
         _collect_keys(data, self._server.secrets)
 
-    @lsp_method(types.INITIALIZED)
-    def lsp_initialized(self, *args: Any) -> Iterator[Any]:
-        # Set-up that can wait until `initialize` is answered: it runs in a worker thread.
-        asyncio.get_running_loop().run_in_executor(None, keep_large_buffers_apart)
-        yield from super().lsp_initialized(*args)  # type: ignore[no-untyped-call]
-
     @lsp_method(types.TEXT_DOCUMENT_DID_OPEN)
     def lsp_text_document__did_open(self, params: types.DidOpenTextDocumentParams) -> None:
         self._server.documents.open(params.text_document)
@@ -70,9 +67,10 @@ class GeminiProtocol(RobustProtocol):
 
     @lsp_method(types.WINDOW_WORK_DONE_PROGRESS_CANCEL)
     def lsp_work_done_progress_cancel(self, params: types.WorkDoneProgressCancelParams) -> None:
-        generation = self._server.registry.by_progress_token(params.token)
-        if generation is not None:
-            self._server.registry.cancel(generation.id, None)
+        registry = self._server.started_registry()
+        generation = registry.by_progress_token(params.token) if registry is not None else None
+        if registry is not None and generation is not None:
+            registry.cancel(generation.id, None)
 
     # A coroutine, unlike pygls' generator: pygls then runs it as the request's own task.
     @lsp_method(types.WORKSPACE_EXECUTE_COMMAND)
@@ -104,14 +102,47 @@ class GeminiLanguageServer(LanguageServer):
         self.secrets.add_environment()
         self.protocol.secrets = self.secrets
         self.documents = DocumentStore()
-        self.backend = GeminiBackend()
+        self.client_link: ClientLink | None = None  # set at `initialize`
         # Later sources win: initializationOptions, workspace/configuration, pushed changes.
         self.setting_sources: dict[str, Any] = {}
         self.settings = config.Settings()
         self._reported_problems: set[str] = set()
         self._reporting = False
-        self.registry = GenerationRegistry(self.backend, lambda: self.settings, self.folders)
-        self.documents.on_close = self.registry.document_closed
+        self.documents.on_close = self._document_closed
+
+    # The Gemini client and the generations are created at first use: they load the HTTP,
+    # retry and edit machinery, which an editor that starts a server for every file it opens
+    # would otherwise pay for in start-up time and memory each time.
+
+    @functools.cached_property
+    def backend(self) -> GeminiBackend:
+        from gemini_lsp.gemini.backend import GeminiBackend
+
+        return GeminiBackend()
+
+    @functools.cached_property
+    def registry(self) -> GenerationRegistry:
+        from gemini_lsp.generations.registry import GenerationRegistry
+
+        return GenerationRegistry(
+            self.backend, lambda: self.settings, self.folders, self.client_link
+        )
+
+    def started_registry(self) -> GenerationRegistry | None:
+        """The registry if anything has needed it yet: none means no generation ever ran."""
+        registry: GenerationRegistry | None = self.__dict__.get("registry")
+        return registry
+
+    def link_client(self, link: ClientLink) -> None:
+        self.client_link = link
+        registry = self.started_registry()
+        if registry is not None:
+            registry.link = link
+
+    def _document_closed(self, document: Document) -> None:
+        registry = self.started_registry()
+        if registry is not None:
+            registry.document_closed(document)
 
     def update_settings(self, source: str, values: Any) -> None:
         self.setting_sources[source] = values
@@ -195,11 +226,13 @@ class GeminiLanguageServer(LanguageServer):
         finally:
             protocol.set_writer(transport.NullWriter())  # nobody to talk to any more
             await self.stop_generations(Stop.DISCONNECTED)
-            await self.backend.aclose()
+            if "backend" in self.__dict__:
+                await self.backend.aclose()
 
     async def stop_generations(self, reason: Stop) -> None:
         """Stop every running generation and let it (and its request) finish, bounded."""
-        generations: list[Generation] = self.registry.running()
+        registry = self.started_registry()
+        generations: list[Generation] = registry.running() if registry is not None else []
         for generation in generations:
             generation.stop(reason)
         waiting: set[asyncio.Future[Any]] = {g.outcome for g in generations}
@@ -227,7 +260,7 @@ class GeminiLanguageServer(LanguageServer):
             **registry.counts(),
             "documents": len(self.documents),
             "rssBytes": _rss_bytes(),
-            "attachmentBytes": HELD.bytes,  # held by running generations, none after
+            "attachmentBytes": _held_bytes(),
         }
 
 
@@ -245,6 +278,13 @@ def _collect_keys(data: Any, into: Secrets, depth: int = 0) -> None:
         for item in data:
             if isinstance(item, (dict, list)):
                 _collect_keys(item, into, depth + 1)
+
+
+def _held_bytes() -> int:
+    """Attachment bytes held by running generations: none after they end."""
+    from gemini_lsp.gemini.held import HELD
+
+    return HELD.bytes
 
 
 def _rss_bytes() -> int:

@@ -10,8 +10,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 
 from gemini_lsp import config
-from gemini_lsp.generations.generation import Stop
-from gemini_lsp.generations.registry import ClientLink
+from gemini_lsp.generations.link import ClientLink, Stop
 from gemini_lsp.lsp.progress import Progress
 
 if TYPE_CHECKING:
@@ -39,16 +38,18 @@ def setup(server: GeminiLanguageServer) -> None:
             clock = asyncio.get_running_loop().time
             return Progress(server.protocol.notify, create, token, clock)
 
-        server.registry.link = ClientLink(
-            send_edit=functools.partial(
-                server.protocol.send_request_now, types.WORKSPACE_APPLY_EDIT
-            ),
-            progress=progress,
-            versioned_edits=bool(
-                workspace is not None
-                and workspace.workspace_edit is not None
-                and workspace.workspace_edit.document_changes
-            ),
+        server.link_client(
+            ClientLink(
+                send_edit=functools.partial(
+                    server.protocol.send_request_now, types.WORKSPACE_APPLY_EDIT
+                ),
+                progress=progress,
+                versioned_edits=bool(
+                    workspace is not None
+                    and workspace.workspace_edit is not None
+                    and workspace.workspace_edit.document_changes
+                ),
+            )
         )
         server.update_settings(
             "initializationOptions", config.section_of(params.initialization_options)
