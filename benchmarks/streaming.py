@@ -13,6 +13,7 @@ from typing import Any
 from testkit.styles import Style
 
 from .harness import DOCUMENT, BaselineRun, Harness, ServerRun, chunk_texts, reply
+from .pipe_floor import pipe_floor_ms
 from .report import Figure
 from .sizes import Sizes
 from .stats import median, ms, percentile
@@ -48,6 +49,7 @@ async def per_chunk(harness: Harness, style: Style, sizes: Sizes) -> Figure:
                 continue
             overheads.append(ms((at_editor[i] - run.received_at) - (at_sdk[i] - base.received_at)))
     edits = [len(run.document.edits) for _, run in pairs]
+    floor = await pipe_floor_ms(len(chunks), sizes.pace_ms)
     return Figure(
         "per_chunk_overhead_ms",
         "Per-chunk overhead, median",
@@ -56,8 +58,10 @@ async def per_chunk(harness: Harness, style: Style, sizes: Sizes) -> Figure:
         "ms",
         0.25 if style.debounce_s == 0 else None,
         server=f"p95 {percentile(overheads, 95):.2f} ms; {median(edits):.0f} edits/run",
-        baseline=f"{len(chunks)} chunks {sizes.pace_ms:g} ms apart",
+        baseline=f"{len(chunks)} chunks {sizes.pace_ms:g} ms apart; "
+        f"floor {floor:.2f} ms: a message piped to this client",
         details={
+            "pipe_floor_ms": floor,
             "p95_ms": percentile(overheads, 95),
             "p5_ms": percentile(overheads, 5),
             "samples": len(overheads),

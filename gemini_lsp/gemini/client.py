@@ -39,8 +39,16 @@ def make_client(settings: Settings) -> tuple[genai.Client, Any]:
     timeout = httpx2.Timeout(
         settings.timeout_seconds, connect=min(settings.timeout_seconds, MAX_CONNECT_SECONDS)
     )
-    http = StallLimitedClient(timeout=timeout)
-    options = genai_types.HttpOptions(httpx_async_client=http)
+    # One TLS context (each loads the CA bundle: tens of milliseconds at the first
+    # generation) for our client and for those the SDK builds but the server never uses: a
+    # sync client, and the Live API's websockets (which take it from `async_client_args`).
+    tls = httpx2.create_ssl_context()
+    http = StallLimitedClient(timeout=timeout, verify=tls)
+    options = genai_types.HttpOptions(
+        httpx_async_client=http,
+        httpx_client=httpx2.Client(timeout=timeout, verify=tls),
+        async_client_args={"ssl": tls},
+    )
     if settings.base_url:
         options.base_url = settings.base_url
     try:

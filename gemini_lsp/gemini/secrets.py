@@ -234,13 +234,12 @@ class Secrets:
             text = key_mask.mask(text)
         return _GOOGLE_KEY.sub(MASK, text)
 
-    def mask_message(self, message: Any, default: Callable[[Any], Any] | None = None) -> Any:
-        """A protocol message with every key masked in its strings, or the message itself
-        when it holds none (it is serialized once to look)."""
-        body = json.dumps(message, default=default)
+    def mask_json(self, body: str) -> str:
+        """A protocol message, serialized, with every key masked in its strings: the body
+        itself when it holds none."""
         if self.mask(body) == body:
-            return message
-        return _mask_strings(json.loads(body), self.mask)
+            return body
+        return json.dumps(_mask_strings(json.loads(body), self.mask))
 
 
 def _mask_strings(value: Any, mask: Callable[[str], str]) -> Any:

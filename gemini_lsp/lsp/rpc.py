@@ -21,11 +21,13 @@ import inspect
 import itertools
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import cattrs
 from lsprotocol import types
 from pygls.exceptions import (
+    FeatureNotificationError,
     JsonRpcException,
     JsonRpcInvalidParams,
     JsonRpcInvalidRequest,
@@ -87,6 +89,10 @@ class RobustProtocol(LanguageServerProtocol):
         self.secrets: Secrets = KEYS
         # executeCommand tasks still running: `shutdown` lets them answer first.
         self.command_tasks: set[asyncio.Task[Any]] = set()
+        # Notifications handled by a plain function, called straight from the intake: pygls'
+        # dispatch gives each a uuid, a future, a context copy and a Protocol type check,
+        # which together cost more than applying a `didChange` does.
+        self.direct_notifications: dict[str, Callable[[Any], None]] = {}
 
     # -- requests to the client ------------------------------------------------------------
 
@@ -108,12 +114,27 @@ class RobustProtocol(LanguageServerProtocol):
         return future
 
     def _send_data(self, data: Any) -> None:
-        """Every message to the client, with the keys masked in its strings: answers, errors
-        (and their data), `window/showMessage`, `window/logMessage`, progress. The edits are
-        the document's own text, and are sent as they are."""
-        if data and not _is_edit(data):
-            data = self.secrets.mask_message(data, self._serialize_message)
-        super()._send_data(data)
+        """Every message to the client, serialized once, with the keys masked in its strings:
+        answers, errors (and their data), `window/showMessage`, `window/logMessage`, progress.
+        The edits are the document's own text, and are sent as they are."""
+        if not data or self.writer is None:
+            return
+        try:
+            body = json.dumps(data, default=self._serialize_message)
+        except (TypeError, ValueError):
+            log.exception("a message to the client could not be serialized")
+            return
+        if not _is_edit(data):
+            body = self.secrets.mask_json(body)
+        log.debug("Sending data: %s", body)
+        # ASCII (json.dumps escapes the rest): its length in characters is its length in bytes.
+        header = (
+            f"Content-Length: {len(body)}\r\n"
+            f"Content-Type: {self.CONTENT_TYPE}; charset={self.CHARSET}\r\n\r\n"
+            if self._include_headers
+            else ""
+        )
+        self.writer.write((header + body).encode())
 
     # -- intake ---------------------------------------------------------------------------
 
@@ -186,7 +207,15 @@ class RobustProtocol(LanguageServerProtocol):
         return self._result_types.pop(data["id"], None) or JsonRPCResponseMessage
 
     def handle_message(self, message: Any) -> None:
-        if not self._shutdown or getattr(message, "method", None) == types.EXIT:
+        method = getattr(message, "method", None)
+        direct = self.direct_notifications.get(method) if isinstance(method, str) else None
+        if direct is not None and not self._shutdown:
+            try:
+                direct(message.params)
+            except Exception as error:
+                log.exception("failed to handle %s", method)
+                self._server._report_server_error(error, FeatureNotificationError)
+        elif not self._shutdown or method == types.EXIT:
             super().handle_message(message)
         elif isinstance(message, RPCRequest):
             self.answer_error(

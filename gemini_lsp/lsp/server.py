@@ -49,6 +49,15 @@ DEBUG_STATS = "gemini/debugStats"
 class GeminiProtocol(RobustProtocol):
     _server: GeminiLanguageServer
 
+    def __init__(self, server: Any, converter: Any) -> None:
+        super().__init__(server, converter)
+        # Document sync is on the hot path: every edit the server sends comes back as one.
+        self.direct_notifications = {
+            types.TEXT_DOCUMENT_DID_OPEN: self.lsp_text_document__did_open,
+            types.TEXT_DOCUMENT_DID_CHANGE: self.lsp_text_document__did_change,
+            types.TEXT_DOCUMENT_DID_CLOSE: self.lsp_text_document__did_close,
+        }
+
     def inspect(self, data: Any) -> None:
         # Keys are learnt before pygls logs the message that carries them.
         _collect_keys(data, self._server.secrets)

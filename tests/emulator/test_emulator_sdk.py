@@ -459,17 +459,13 @@ async def test_streams_run_concurrently(emu: Emulator, client: genai.Client) -> 
     assert first.first_chunk_at < second.finished_at
 
 
-async def test_fast_mode_sustains_50k_characters_per_second_through_the_sdk(
+async def test_fast_mode_streams_a_large_answer_intact_through_the_sdk(
     emu: Emulator, client: genai.Client
 ) -> None:
-    # Emulator and SDK share this process, so its CPU time is what the pair costs;
-    # unlike wall time, other processes on a busy machine cannot inflate it. (The
-    # wall-clock rate of the emulator alone is checked in test_emulator_http.)
+    # How fast is for `make bench` to say (the throughput baseline's characters per
+    # second): a rate asserted here fails on a slow machine, not on a slow emulator.
     size = 100_000
     emu.script(Reply(text="x" * size))
-    wall, cpu = time.perf_counter(), time.process_time()
-    received = sum(len(text) for text in await collect(client))
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    assert received == size
-    print(f"SDK + emulator: {size / cpu:,.0f} chars per CPU second, {size / wall:,.0f} per second")
-    assert size / cpu >= 50_000
+    texts = await collect(client)
+    assert "".join(texts) == "x" * size
+    assert len(texts) > 1  # in pieces, as Gemini streams

@@ -72,10 +72,11 @@ def test_a_key_with_surrounding_whitespace_is_masked_stripped() -> None:
 
 
 def test_a_clean_message_is_left_as_it_is() -> None:
-    message = {"jsonrpc": "2.0", "id": 1, "result": {"text": "nothing secret"}}
-    assert Secrets([KEY]).mask_message(message) is message
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "result": {"text": "nothing secret"}})
+    assert Secrets([KEY]).mask_json(body) is body
     dirty = {"jsonrpc": "2.0", "method": "window/showMessage", "params": {"message": KEY}}
-    assert Secrets([KEY]).mask_message(dirty)["params"]["message"] == "***"
+    masked = json.loads(Secrets([KEY]).mask_json(json.dumps(dirty)))
+    assert masked == {**dirty, "params": {"message": "***"}}
 
 
 def test_short_values_are_not_masked() -> None:
