@@ -141,3 +141,29 @@ async def test_an_orphan_and_its_text_sent_again_both_landing_leave_one_copy() -
         [],
     )
     await run("neovim-versioned", replay, generations=2)  # type: ignore[arg-type]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known: unversioned edits repaired while the user joins lines can leave a copy "
+    "of generated text that the server takes for the user's",
+)
+async def test_a_misplaced_repair_during_typing_leaves_one_copy() -> None:
+    # Neovim (unversioned, debounced): the first edit is dropped though answered applied,
+    # the user deletes and inserts line breaks around the generation, so the text sent again
+    # and the repairs of it land off their anchors twice. The last repair leaves 'xxx' where
+    # the stream wrote 'xx', and the server counts one 'x' as the user's.
+    typist = [
+        Action("before", 0.9373338961093542, "", 1, 0.0),
+        Action("before", 0.0, "Q", 0, 0.0),
+        Action("before", 0.0, "Q", 0, 0.0),
+        Action("before", 0.0, "Q", 0, 0.0),
+        Action("before", 0.0, "", 1, 0.0),
+        Action("before", 0.0, "QQ\nW", 0, 0.0),
+        Action("before", 0.0, "Q", 0, 0.0),
+        Action("before", 0.3333333333333333, "", 1, 0.0),
+        Action("before", 0.0, "QQ", 0, 0.0),
+    ]
+    steps = [0, 1, 2, 0, 0, 4, 5, 0, 0, 0, 2, 2, 2, 1, 1, 1, 0, 0, 0, 1, 2]
+    replay = Replay("\n\n\n", [2], ["x", "x"], typist, steps, [True])
+    await run("neovim-debounced", replay, generations=1)  # type: ignore[arg-type]
