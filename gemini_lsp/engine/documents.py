@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from lsprotocol import types
 
-from gemini_lsp.engine.anchor import Change
+from gemini_lsp.engine.anchor import Change, Region
 from gemini_lsp.engine.text import Loc, TextBuffer
 
 ChangeObserver = Callable[[Change], None]
@@ -29,6 +29,17 @@ class Document:
         # the text the change was made against.
         self.observer: ChangeObserver | None = None
         self.on_synced: Callable[[], None] | None = None
+        # Places held across a wait (a command reading attachments): each change moves them.
+        self._held: list[Region] = []
+
+    def hold(self, region: Region) -> Region:
+        """Keep `region` where it is in the text while the document changes, until
+        `release`."""
+        self._held.append(region)
+        return region
+
+    def release(self, region: Region) -> None:
+        self._held = [held for held in self._held if held is not region]
 
     def apply(self, change: types.TextDocumentContentChangeEvent) -> None:
         if isinstance(change, types.TextDocumentContentChangePartial):
@@ -38,6 +49,8 @@ class Document:
         else:
             edit = whole_text_change(self.buffer, change.text)
         edit = joined(self.buffer, edit)
+        for region in self._held:
+            region.map(edit)
         if self.observer is not None:
             self.observer(edit)
         self.buffer.replace(edit.start, edit.end, edit.text)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
+from gemini_lsp.engine.anchor import Region
 from gemini_lsp.engine.documents import Document
 from gemini_lsp.engine.pump import REFINE_WAIT_SECONDS
 from gemini_lsp.gemini.attachments import (
@@ -127,21 +128,27 @@ class Commands:
     ) -> dict[str, Any]:
         """Run a generation into `span` of the argument's document (empty: an insertion)."""
         command, uri = params.command, args.text_document.uri
-        self.document(command, uri)
-        files = await self.files_for(command, uri, args.attachments)
-        try:
-            doc = self.document(command, uri)  # still open?
-        except JsonRpcInvalidParams:
-            release(files)
-            raise
+        doc = self.document(command, uri)
         lines = len(doc.buffer.lines)
         if span.start.line >= lines:
-            release(files)
             raise JsonRpcInvalidParams(
                 f"{command}: {field} line {span.start.line} is past the end of the "
                 f"document ({lines} lines)"
             )
-        target = Target(doc, doc.buffer.loc(span.start), doc.buffer.loc(span.end))
+        # `span` is where the editor saw it when it sent the command: the changes that arrive
+        # while the attachments are read (the user typing on) move it with the text.
+        where = doc.hold(Region(doc.buffer.loc(span.start), doc.buffer.loc(span.end)))
+        try:
+            files = await self.files_for(command, uri, args.attachments)
+        finally:
+            doc.release(where)
+        if self.server.documents.get(uri) is not doc:  # closed (and perhaps opened again)
+            release(files)
+            raise JsonRpcInvalidParams(
+                f"{command}: textDocument.uri {uri} was closed while the request was read — "
+                "open the file in the editor and ask again"
+            )
+        target = Target(doc, where.start, where.end)
         prompt = args.prompt or ""  # `parse` has made sure there is one
         begin = functools.partial(
             self.registry.generate, target, prompt, args.model, files, params.work_done_token

@@ -93,6 +93,7 @@ class RobustProtocol(LanguageServerProtocol):
         # dispatch gives each a uuid, a future, a context copy and a Protocol type check,
         # which together cost more than applying a `didChange` does.
         self.direct_notifications: dict[str, Callable[[Any], None]] = {}
+        self._request_started = False
 
     # -- requests to the client ------------------------------------------------------------
 
@@ -159,6 +160,15 @@ class RobustProtocol(LanguageServerProtocol):
             log.exception("failed to handle a message")
         return not self.exiting
 
+    async def settle(self) -> None:
+        """After each message: a request just started takes its first step before the next
+        message is handled. The request reads the documents as the client had them when it
+        sent it (a command takes hold of its position then), and the changes the client sent
+        after it may already be waiting in the same read."""
+        if self._request_started:
+            self._request_started = False
+            await asyncio.sleep(0)
+
     def inspect(self, data: Any) -> None:
         """Sees each message as parsed, before anything handles or logs it."""
 
@@ -216,6 +226,7 @@ class RobustProtocol(LanguageServerProtocol):
                 log.exception("failed to handle %s", method)
                 self._server._report_server_error(error, FeatureNotificationError)
         elif not self._shutdown or method == types.EXIT:
+            self._request_started = method is not None and getattr(message, "id", None) is not None
             super().handle_message(message)
         elif isinstance(message, RPCRequest):
             self.answer_error(

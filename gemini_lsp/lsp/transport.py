@@ -31,9 +31,17 @@ _CHUNK = 1024 * 1024
 Receive = Callable[[bytes], bool]
 # Called when a frame cannot be used at all: there is no request id to answer.
 Reject = Callable[[str], None]
+# Awaited after each frame: what the frame started may need a turn before the next is read.
+Settle = Callable[[], Awaitable[None]]
 
 
-async def read_frames(reader: asyncio.StreamReader, receive: Receive, reject: Reject) -> None:
+async def _settled() -> None:
+    pass
+
+
+async def read_frames(
+    reader: asyncio.StreamReader, receive: Receive, reject: Reject, settle: Settle = _settled
+) -> None:
     """Deliver each frame's body until the stream ends or `receive` says stop."""
     while True:
         length = await _read_header(reader)
@@ -55,6 +63,7 @@ async def read_frames(reader: asyncio.StreamReader, receive: Receive, reject: Re
             return
         if not receive(body):
             return
+        await settle()
 
 
 async def _read_header(reader: asyncio.StreamReader) -> int | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -163,3 +164,26 @@ async def test_no_progress_token_created_for_client_without_support(
         assert client.lsp.progress_reports == {}
     finally:
         await stop_editor(client)
+
+
+async def test_typing_right_after_the_command_does_not_move_the_generation(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    # The user asks for code and types on at once, above it: the change follows the command
+    # down the pipe, and may be read before the command has looked at the document. The
+    # generation still goes where the user asked, and the typing stays where it was made.
+    emulator.script(Reply(["x = 1\n", "y = 2"], chunk_delay_ms=40))
+    original = "# head\n\n# tail\n"
+    async with editor("vscode", tmp_path, emulator) as client:
+        doc = client.open(tmp_path / "typed.py", original)
+        command = asyncio.ensure_future(
+            execute(client, "gemini.generate", generate_args(doc, original.index("\n\n") + 1))
+        )
+        for _ in range(5):  # until the command is written (`execute` starts it in a task)
+            await asyncio.sleep(0)
+        for _ in range(3):
+            client.type(doc, 0, "# typed\n")
+        result = await command
+
+        assert result["status"] == "completed"
+        assert doc.text == "# typed\n" * 3 + "# head\nx = 1\ny = 2\n# tail\n"

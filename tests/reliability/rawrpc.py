@@ -20,7 +20,7 @@ class RawServer:
         self._collector = asyncio.ensure_future(self._collect(process.stderr))
 
     @classmethod
-    async def start(cls, *args: str) -> RawServer:
+    async def start(cls, *args: str, env: dict[str, str] | None = None) -> RawServer:
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -29,7 +29,7 @@ class RawServer:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
-            env=server_env(),
+            env=server_env(env),
         )
         return cls(process)
 

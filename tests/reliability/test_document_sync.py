@@ -5,11 +5,16 @@ bookkeeping left behind, and a failure is reported without stopping the server."
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gemini_lsp.emulator import Emulator, Reply
 from gemini_lsp.lsp.server import GeminiLanguageServer, create_server
+from testkit.emulators import API_KEY
+from testkit.framing import encode
+from tests.reliability.rawrpc import RawServer
 
 URI = "file:///workspace/a.py"
 
@@ -32,10 +37,10 @@ def send(server: GeminiLanguageServer, method: str, params: dict[str, Any]) -> N
     assert server.protocol.receive(json.dumps(body).encode())
 
 
-def change(version: int, line: int, text: str) -> dict[str, Any]:
+def change(version: int, line: int, text: str, uri: str = URI) -> dict[str, Any]:
     at = {"line": line, "character": 0}
     return {
-        "textDocument": {"uri": URI, "version": version},
+        "textDocument": {"uri": uri, "version": version},
         "contentChanges": [{"range": {"start": at, "end": at}, "text": text}],
     }
 
@@ -83,3 +88,48 @@ def test_a_failed_change_is_reported_and_the_next_one_applies(
     send(lsp, "textDocument/didChange", change(3, 0, "kept\n"))
     document = lsp.documents.get(URI)
     assert document is not None and document.buffer.text == "kept\na\nb\n"
+
+
+async def test_a_change_read_with_the_command_comes_after_it(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    # The user asks for code at line 1 and at once types a line above it; the server reads
+    # the command and the change together. The command takes its place first (it is the
+    # place the editor saw), and the change moves it: the generation goes to line 2.
+    emulator.script(Reply(["x = 1"]))
+    server = await RawServer.start(env={"GEMINI_API_KEY": API_KEY})
+    try:
+        settings = {"geminiLsp": {"baseUrl": emulator.base_url}}
+        params = {"processId": None, "rootUri": tmp_path.as_uri(), "capabilities": {}}
+        await server.request(1, "initialize", {**params, "initializationOptions": settings})
+        uri = (tmp_path / "a.py").as_uri()
+        document = {"uri": uri, "languageId": "python", "version": 1, "text": "# head\n\n"}
+        opened = {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didOpen",
+            "params": {"textDocument": document},
+        }
+        argument = {"textDocument": {"uri": uri}, "position": {"line": 1, "character": 0}}
+        command = {"command": "gemini.generate", "arguments": [{**argument, "prompt": "x"}]}
+        typed = {
+            "jsonrpc": "2.0",
+            "method": "textDocument/didChange",
+            "params": change(2, 0, "# typed\n", uri),
+        }
+        # One write: the server reads all of it at once.
+        await server.send(
+            encode({"jsonrpc": "2.0", "method": "initialized", "params": {}})
+            + encode(opened)
+            + encode(
+                {"jsonrpc": "2.0", "id": 2, "method": "workspace/executeCommand", "params": command}
+            )
+            + encode(typed)
+        )
+        while (message := await server.read()).get("method") != "workspace/applyEdit":
+            pass
+        (edit,) = message["params"]["edit"]["changes"][uri]
+        assert edit["range"]["start"] == {"line": 2, "character": 0}
+        assert edit["newText"] == "x = 1"
+    finally:
+        server.process.kill()
+        await server.ended()
