@@ -9,6 +9,7 @@ the document's URI scheme (`untitled:`, `git:` … are matched by their path).
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pwd
 from collections.abc import Iterable
@@ -38,26 +39,20 @@ class AttachmentError(ValueError):
     """An attachment that cannot be sent; the message names the field and says why."""
 
 
-# The last answer of `_homes`, and what it depends on.
-_known_homes: tuple[tuple[object, ...], set[str]] | None = None
-
-
 def _homes() -> set[str]:
     """The home directories of people on this machine, read again only when the account
     database or the current user's home may have changed: listing every account and
     resolving each home costs about half a millisecond at every request otherwise."""
-    global _known_homes
     try:
-        accounts: object = os.stat("/etc/passwd").st_mtime_ns
+        accounts: int | None = os.stat("/etc/passwd").st_mtime_ns
     except OSError:
         accounts = None
-    key = (accounts, os.getuid(), os.environ.get("HOME"))
-    if _known_homes is None or _known_homes[0] != key:
-        _known_homes = (key, _read_homes())
-    return set(_known_homes[1])
+    return set(_read_homes(accounts, os.getuid(), os.environ.get("HOME")))
 
 
-def _read_homes() -> set[str]:
+@functools.lru_cache(maxsize=1)
+def _read_homes(accounts: int | None, uid: int, home_variable: str | None) -> frozenset[str]:
+    """The homes as they are now; the arguments are what they depend on."""
     homes = {os.path.expanduser("~"), os.environ.get("HOME", "")}
     try:
         homes.add(pwd.getpwuid(os.getuid()).pw_dir)
@@ -73,7 +68,7 @@ def _read_homes() -> set[str]:
                 real.add(os.path.realpath(home))
             except (OSError, ValueError):
                 continue
-    return real
+    return frozenset(real)
 
 
 def refused_root(real: str, homes: set[str] | None = None) -> str | None:

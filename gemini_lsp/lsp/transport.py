@@ -35,12 +35,8 @@ Reject = Callable[[str], None]
 Settle = Callable[[], Awaitable[None]]
 
 
-async def _settled() -> None:
-    pass
-
-
 async def read_frames(
-    reader: asyncio.StreamReader, receive: Receive, reject: Reject, settle: Settle = _settled
+    reader: asyncio.StreamReader, receive: Receive, reject: Reject, settle: Settle
 ) -> None:
     """Deliver each frame's body until the stream ends or `receive` says stop."""
     while True:

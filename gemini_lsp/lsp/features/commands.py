@@ -4,6 +4,7 @@ neither starts slower nor holds the generation machinery."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
@@ -27,14 +28,11 @@ METHODS: dict[str, Callable[[Commands], Handler]] = {
 
 
 def setup(server: GeminiLanguageServer) -> None:
-    created: list[Commands] = []
-
+    @functools.cache
     def commands() -> Commands:
-        if not created:
-            from gemini_lsp.lsp.handlers import Commands
+        from gemini_lsp.lsp.handlers import Commands
 
-            created.append(Commands(server))
-        return created[0]
+        return Commands(server)
 
     for command, method in METHODS.items():
         server.command(command)(_handler(commands, method))
