@@ -237,6 +237,16 @@ class RobustProtocol(LanguageServerProtocol):
         elif not isinstance(message, RPCNotification):
             self._handle_response(message.id, None, message.error)
 
+    def _handle_response(
+        self, msg_id: MsgId, result: Any | None = None, error: Any | None = None
+    ) -> None:
+        future = self._request_futures.get(msg_id)
+        if future is not None and future.done():
+            # Cancelled (at `shutdown`) and not yet forgotten: nobody waits for this answer.
+            self._request_futures.pop(msg_id, None)
+            return
+        super()._handle_response(msg_id, result, error)
+
     def answer_error(self, msg_id: MsgId | None, error: JsonRpcException) -> None:
         self._send_data({"jsonrpc": self.VERSION, "id": msg_id, "error": _error_json(error)})
 
