@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-import argparse
 import ipaddress
 import logging
 import socket
 import sys
+import types
+from typing import TYPE_CHECKING, Any
 
 from gemini_lsp import __version__
 from gemini_lsp.gemini.secrets import KEYS, MaskedStream, Secrets
 
+if TYPE_CHECKING:
+    import argparse
+
 log = logging.getLogger(__name__)
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 2087
+# How editors start the server: no arguments, or vscode-languageclient's `--stdio`. These get
+# the parser's defaults without building it: argparse, and the archive modules its help
+# formatter loads through shutil, would hold 0.8 MB for as long as the server runs.
+PLAIN_LAUNCHES: tuple[list[str], ...] = ([], ["--stdio"])
 
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -32,6 +43,8 @@ class RedactingFormatter(logging.Formatter):
 def _parser(chosen: str | None) -> argparse.ArgumentParser:
     """The parser; only the `chosen` command's options are loaded, so that serving does not
     import the headless client and the emulator."""
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="gemini-lsp",
         description="A language server that streams code written by Google Gemini into "
@@ -41,14 +54,17 @@ def _parser(chosen: str | None) -> argparse.ArgumentParser:
     parser.add_argument("--tcp", action="store_true", help="serve over TCP instead of stdio")
     # vscode-languageclient adds --stdio for its stdio transport; stdio is the default anyway.
     parser.add_argument("--stdio", action="store_true", help="serve over stdio (the default)")
-    parser.add_argument("--host", default="127.0.0.1", help="TCP address (default: loopback)")
+    parser.add_argument("--host", default=DEFAULT_HOST, help="TCP address (default: loopback)")
     parser.add_argument(
         "--allow-remote",
         action="store_true",
         help="allow --host to be an address other hosts can reach (LSP has no authentication)",
     )
     parser.add_argument(
-        "--port", type=int, default=2087, help="TCP port (default: 2087; 0 picks a free one)"
+        "--port",
+        type=int,
+        default=DEFAULT_PORT,
+        help=f"TCP port (default: {DEFAULT_PORT}; 0 picks a free one)",
     )
     parser.add_argument("--log-file", help="write logs to this file (default: stderr)")
     parser.add_argument(
@@ -76,10 +92,26 @@ def _parser(chosen: str | None) -> argparse.ArgumentParser:
     return parser
 
 
+def _arguments(arguments: list[str]) -> Any:
+    """The options `arguments` ask for (an `argparse.Namespace`, or the same fields)."""
+    if arguments in PLAIN_LAUNCHES:
+        return types.SimpleNamespace(
+            tcp=False,
+            stdio=bool(arguments),
+            host=DEFAULT_HOST,
+            allow_remote=False,
+            port=DEFAULT_PORT,
+            log_file=None,
+            log_level=None,
+            command=None,
+        )
+    chosen = next((a for a in arguments if a in ("generate", "emulator")), None)
+    return _parser(chosen).parse_args(arguments)
+
+
 def main(argv: list[str] | None = None) -> int:
     arguments = sys.argv[1:] if argv is None else argv
-    chosen = next((a for a in arguments if a in ("generate", "emulator")), None)
-    args = _parser(chosen).parse_args(arguments)
+    args = _arguments(arguments)
     if args.log_level is None:
         args.log_level = "WARNING" if args.command == "generate" else "INFO"
     # Whatever this process prints, the keys it knows are masked (secrets.py).

@@ -1,6 +1,7 @@
 """`initialize` is answered, and the server idles, without google-genai imported (it costs
 half a second of CPU and 25 MB), nor the inline completion service, nor the generation
-machinery: all of them wait for the first request that needs them."""
+machinery: all of them wait for the first request that needs them. An editor's plain launch
+does not build the command-line parser either."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import asyncio
 import json
 import sys
 from typing import Any
+
+import pytest
 
 
 def frame(message: dict[str, Any]) -> bytes:
@@ -32,6 +35,10 @@ LATER = (
     "gemini_lsp.generations.registry",
     "gemini_lsp.gemini.backend",
     "gemini_lsp.gemini.attachments",
+    "gemini_lsp.contract.commands",
+    # Serving never needs these: only a launch with options builds the parser.
+    "argparse",
+    "shutil",
 )
 
 
@@ -39,7 +46,8 @@ def imported(log: bytearray, module: str) -> bool:
     return any(line.split(b"|")[-1].strip() == module.encode() for line in log.splitlines())
 
 
-async def test_initialize_answers_without_importing_genai() -> None:
+@pytest.mark.parametrize("launch", [[], ["--stdio"]], ids=["bare", "stdio"])
+async def test_initialize_answers_without_importing_genai(launch: list[str]) -> None:
     # -X importtime logs each import to stderr as it happens.
     server = await asyncio.create_subprocess_exec(
         sys.executable,
@@ -47,6 +55,7 @@ async def test_initialize_answers_without_importing_genai() -> None:
         "importtime",
         "-m",
         "gemini_lsp",
+        *launch,
         stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,

@@ -11,6 +11,8 @@ from typing import Literal
 import attrs
 from lsprotocol import types
 
+from gemini_lsp.contract import command_ids
+
 
 @attrs.define
 class DocumentRef:
@@ -105,11 +107,11 @@ class Command:
     generating: bool
 
 
-GENERATE = Command("gemini.generate", "generate", GenerateArgs, GenerationResult, True)
-EDIT = Command("gemini.edit", "edit", EditArgs, GenerationResult, True)
-CANCEL = Command("gemini.cancel", "cancel", CancelArgs, CancelResult, False)
-REVERT = Command("gemini.revert", "revert", RevertArgs, RevertResult, False)
-REFINE = Command("gemini.refine", "refine", RefineArgs, GenerationResult, True)
+GENERATE = Command(command_ids.GENERATE, "generate", GenerateArgs, GenerationResult, True)
+EDIT = Command(command_ids.EDIT, "edit", EditArgs, GenerationResult, True)
+CANCEL = Command(command_ids.CANCEL, "cancel", CancelArgs, CancelResult, False)
+REVERT = Command(command_ids.REVERT, "revert", RevertArgs, RevertResult, False)
+REFINE = Command(command_ids.REFINE, "refine", RefineArgs, GenerationResult, True)
 
 # In the order the server lists them in executeCommandProvider.
 COMMANDS: tuple[Command, ...] = (GENERATE, EDIT, CANCEL, REVERT, REFINE)

@@ -97,9 +97,9 @@ def _release(parts: Iterable[object]) -> None:
 
 
 def give_memory_back() -> None:
-    """Collect what a cancelled request left in reference cycles (the SDK's request, its
-    encoded body: tens of megabytes with large attachments), and hand the freed memory to
-    the system (glibc keeps it otherwise)."""
+    """Collect what is left in reference cycles (after a cancelled request, the SDK's request
+    and its encoded body: tens of megabytes with large attachments), and hand the freed memory
+    to the system (glibc keeps it otherwise)."""
     gc.collect()
     with contextlib.suppress(Exception):
         _libc().malloc_trim(0)
@@ -107,7 +107,7 @@ def give_memory_back() -> None:
 
 @functools.cache
 def _libc() -> Any:
-    # Loaded when attachments are first read: a server never given any does not pay for it.
+    # Loaded once start-up is over, whose memory it gives back: not on the way to `initialize`.
     import ctypes
 
     # The process's own symbols, which include the C library's: `find_library` would run

@@ -11,8 +11,8 @@ import re
 
 import attrs
 
+from gemini_lsp.contract.command_ids import EDIT, GENERATE
 from gemini_lsp.engine.text import Loc, content
-from gemini_lsp.lsp.arguments import EDIT, GENERATE
 
 QUICKFIX = "quickfix"
 REWRITE = "refactor.rewrite"

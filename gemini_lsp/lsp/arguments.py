@@ -18,6 +18,7 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from gemini_lsp.config import is_model_name
 from gemini_lsp.contract import commands
+from gemini_lsp.contract.command_ids import CANCEL, EDIT, GENERATE, REFINE, REVERT
 from gemini_lsp.contract.commands import (
     CancelArgs,
     DocumentRef,
@@ -45,12 +46,6 @@ __all__ = [
     "parse",
 ]
 
-# The command ids, for the server's handlers; the plugins' copies follow gemini_lsp.contract.
-GENERATE = commands.GENERATE.id
-EDIT = commands.EDIT.id
-CANCEL = commands.CANCEL.id
-REVERT = commands.REVERT.id
-REFINE = commands.REFINE.id
 COMMANDS = tuple(command.id for command in commands.COMMANDS)
 
 MAX_PROMPT_CHARS = 100_000

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
-from gemini_lsp.lsp import arguments
+from gemini_lsp.contract import command_ids
 
 if TYPE_CHECKING:
     from gemini_lsp.lsp.handlers import Commands
@@ -19,11 +19,11 @@ if TYPE_CHECKING:
 Handler = Callable[[types.ExecuteCommandParams], Awaitable[dict[str, Any]]]
 # Each command id and the `Commands` method that carries it out.
 METHODS: dict[str, Callable[[Commands], Handler]] = {
-    arguments.GENERATE: lambda commands: commands.generate,
-    arguments.EDIT: lambda commands: commands.edit,
-    arguments.REFINE: lambda commands: commands.refine,
-    arguments.CANCEL: lambda commands: commands.cancel,
-    arguments.REVERT: lambda commands: commands.revert,
+    command_ids.GENERATE: lambda commands: commands.generate,
+    command_ids.EDIT: lambda commands: commands.edit,
+    command_ids.REFINE: lambda commands: commands.refine,
+    command_ids.CANCEL: lambda commands: commands.cancel,
+    command_ids.REVERT: lambda commands: commands.revert,
 }
 
 
