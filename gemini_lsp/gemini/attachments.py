@@ -106,12 +106,19 @@ async def reload_async(
     return await asyncio.to_thread(read)
 
 
-async def check_document(uri: str, folders: Sequence[Path], warn: Warn | None = None) -> None:
-    """PrivateDocumentError when a document's content must not be sent (off the event loop);
-    UriError when its `file:` URI names no local path."""
-    problem = await asyncio.to_thread(lambda: Workspace(folders, warn).document_problem(uri))
+async def check_document(uri: str, folders: Sequence[Path], warn: Warn | None = None) -> str:
+    """What the prompt calls a document whose content may be sent (`Workspace.document_name`),
+    found off the event loop with the check: PrivateDocumentError when its content must not be
+    sent, UriError when its `file:` URI names no local path."""
+
+    def check() -> tuple[str | None, str]:
+        workspace = Workspace(folders, warn)
+        return workspace.document_problem(uri), workspace.document_name(uri)
+
+    problem, name = await asyncio.to_thread(check)
     if problem is not None:
         raise PrivateDocumentError(problem)
+    return name
 
 
 def is_private(path: Path | str, folders: Sequence[Path]) -> bool:

@@ -97,10 +97,15 @@ def _release(parts: Iterable[object]) -> None:
 
 
 def give_memory_back() -> None:
-    """Collect what is left in reference cycles (after a cancelled request, the SDK's request
-    and its encoded body: tens of megabytes with large attachments), and hand the freed memory
-    to the system (glibc keeps it otherwise)."""
+    """Collect what a cancelled request left in reference cycles (the SDK's request, its
+    encoded body: tens of megabytes with large attachments), and hand the freed memory to
+    the system."""
     gc.collect()
+    hand_back_freed()
+
+
+def hand_back_freed() -> None:
+    """Hand the memory already freed to the system: glibc keeps it otherwise."""
     with contextlib.suppress(Exception):
         _libc().malloc_trim(0)
 

@@ -150,6 +150,16 @@ class Workspace:
             return f"{path.name} {EXCLUDED}"
         return None
 
+    def document_name(self, uri: str) -> str:
+        """What the prompt calls a document: its path within the nearest workspace folder,
+        else its file name; a URI naming no local file, as it is. UriError for a `file:` URI
+        that names no local path."""
+        path = path_of(uri)
+        if path is None:
+            return uri
+        place = self.locate(path)
+        return place[1].as_posix() if place is not None else path.name
+
     def place(self, path: str) -> tuple[str, PurePosixPath] | None:
         """The usable folder holding an absolute path, and the path within it."""
         for root in self.roots:

@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import logging
 from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import attrs
@@ -20,7 +19,7 @@ from gemini_lsp.engine.postprocess import insertion_pipeline
 from gemini_lsp.engine.pump import EditPump
 from gemini_lsp.engine.text import Loc, end_of_insert, range_json
 from gemini_lsp.engine.writer import Writer
-from gemini_lsp.gemini.attachments import Attachment, locate, path_of, with_files
+from gemini_lsp.gemini.attachments import Attachment, with_files
 from gemini_lsp.gemini.backend import GeminiBackend, ModelCall
 from gemini_lsp.gemini.prompts import build_prompt, context_from_lines, refinement
 from gemini_lsp.generations.generation import Generation, Kind, Limiter, Status
@@ -50,12 +49,10 @@ class GenerationRegistry:
         self,
         backend: GeminiBackend,
         settings: Callable[[], Settings],
-        folders: Callable[[], list[Path]],
         link: ClientLink | None = None,
     ) -> None:
         self.backend = backend
         self._settings = settings
-        self._folders = folders
         self.link = link
         self._ids = itertools.count(1)
         self._generations: dict[str, Generation] = {}
@@ -67,25 +64,24 @@ class GenerationRegistry:
     def generate(
         self,
         target: Target,
+        name: str,
         instruction: str,
         model: str | None,
         files: Sequence[Attachment],
         token: types.ProgressToken | None,
     ) -> Generation:
         """Start a generation; RegistryError when it cannot start. The caller has checked
-        that the document may be sent and read its attachments, off the event loop
-        (`attachments.check_document`, `attachments.load_async`)."""
+        that the document may be sent, found what the prompt calls it (`name`) and read its
+        attachments, off the event loop (`attachments.check_document`, `load_async`)."""
         settings = self._settings()
         document = target.document
-        folders = self._folders()
-        path = path_of(document.uri)
         context = context_from_lines(
             document.buffer.lines,
             target.start,
             target.end,
             settings.context_lines,
             document.language_id,
-            _relative(path, folders) if path is not None else document.uri,
+            name,
         )
         prompt = build_prompt(context, instruction, settings.system_instruction)
         text = prompt.text
@@ -290,8 +286,3 @@ class GenerationRegistry:
         ]
         for generation in finished[: max(len(finished) - HISTORY_PER_DOCUMENT, 0)]:
             self._forget(generation)
-
-
-def _relative(path: Path, folders: list[Path]) -> str:
-    place = locate(path, folders)
-    return place[1].as_posix() if place is not None else path.name

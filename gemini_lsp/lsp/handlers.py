@@ -139,7 +139,7 @@ class Commands:
         # while the attachments are read (the user typing on) move it with the text.
         where = doc.hold(Region(doc.buffer.loc(span.start), doc.buffer.loc(span.end)))
         try:
-            files = await self.files_for(command, uri, args.attachments)
+            name, files = await self.files_for(command, uri, args.attachments)
         finally:
             doc.release(where)
         if self.server.documents.get(uri) is not doc:  # closed (and perhaps opened again)
@@ -151,7 +151,7 @@ class Commands:
         target = Target(doc, where.start, where.end)
         prompt = args.prompt or ""  # `parse` has made sure there is one
         begin = functools.partial(
-            self.registry.generate, target, prompt, args.model, files, params.work_done_token
+            self.registry.generate, target, name, prompt, args.model, files, params.work_done_token
         )
         return await self.finish(self.start(command, begin, files))
 
@@ -205,15 +205,15 @@ class Commands:
 
     async def files_for(
         self, command: str, uri: str, attachments: Sequence[str]
-    ) -> list[Attachment]:
+    ) -> tuple[str, list[Attachment]]:
         """Check that the document may be sent and read its attachments, off the event loop:
-        InvalidParams for a URI or an attachment that cannot be used, RequestFailed for a
-        document that must not be sent."""
+        what the prompt calls the document, and the files. InvalidParams for a URI or an
+        attachment that cannot be used, RequestFailed for a document that must not be sent."""
         folders = self.server.folders()
         warn = self.warner()
         try:
-            await check_document(uri, folders, warn)
-            return await load_async(attachments, folders, warn)
+            name = await check_document(uri, folders, warn)
+            return name, await load_async(attachments, folders, warn)
         except UriError as error:
             raise JsonRpcInvalidParams(f"{command}: textDocument.uri {error}") from None
         except AttachmentError as error:

@@ -133,9 +133,7 @@ class GeminiLanguageServer(LanguageServer):
     def registry(self) -> GenerationRegistry:
         from gemini_lsp.generations.registry import GenerationRegistry
 
-        return GenerationRegistry(
-            self.backend, lambda: self.settings, self.folders, self.client_link
-        )
+        return GenerationRegistry(self.backend, lambda: self.settings, self.client_link)
 
     def started_registry(self) -> GenerationRegistry | None:
         """The registry if anything has needed it yet: none means no generation ever ran."""

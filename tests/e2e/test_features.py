@@ -142,6 +142,23 @@ async def test_rewrite_selection_asks_for_its_instruction(
         assert only_fixes == []
 
 
+async def test_the_prompt_names_the_document_by_its_place_in_the_workspace(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    emulator.script(Reply(["x = 1\n"]), Reply(["y = 2\n"]))
+    (tmp_path / "src" / "app").mkdir(parents=True)
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere"
+    outside.mkdir()
+    async with editor("neovim", tmp_path, emulator) as client:
+        inside = client.open(tmp_path / "src" / "app" / "main.py", "\n")
+        await execute(client, "gemini.generate", generate_args(inside, 0))
+        beyond = client.open(outside / "loose.py", "\n")
+        await execute(client, "gemini.generate", generate_args(beyond, 0))
+    texts = [str(r.body["contents"][-1]["parts"][0]["text"]) for r in emulator.requests if r.body]
+    assert "File: src/app/main.py\n" in texts[0]
+    assert "File: loose.py\n" in texts[1]
+
+
 async def test_attachments_are_sent_as_parts(tmp_path: Path, emulator: Emulator) -> None:
     emulator.script(Reply(["x = 1\n"]))
     (tmp_path / "shot.png").write_bytes(PNG)

@@ -335,3 +335,12 @@ async def test_documents_are_checked_off_the_event_loop(
     monkeypatch.setattr(Workspace, "document_problem", spy)
     await check_document((workspace / "a.py").as_uri(), [workspace])
     assert checkers and threading.current_thread() not in checkers
+
+
+async def test_a_checked_document_is_named_by_its_place_in_the_workspace(workspace: Path) -> None:
+    (workspace / "pkg").mkdir()
+    nested = (workspace / "pkg" / "mod.py").as_uri()
+    assert await check_document(nested, [workspace]) == "pkg/mod.py"
+    outside = workspace.parent / "elsewhere.py"
+    assert await check_document(outside.as_uri(), [workspace]) == "elsewhere.py"
+    assert await check_document("untitled:Untitled-1", [workspace]) == "untitled:Untitled-1"
