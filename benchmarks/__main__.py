@@ -12,7 +12,8 @@ from pathlib import Path
 from .sizes import DEFAULT, FULL, QUICK
 from .suite import GROUPS, Options, run
 
-DEFAULT_REPEATS = 3
+# Two runs of every figure fit in two minutes on a quiet 2-CPU machine; three take nearly three.
+DEFAULT_REPEATS = 2
 
 
 def _options(argv: list[str] | None) -> Options:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
 from gemini_lsp.gemini.held import HELD, MAX_HELD_BYTES, Attachment, BusyError, release
@@ -34,10 +34,8 @@ __all__ = [
     "Workspace",
     "attached_uris",
     "check_document",
-    "is_private",
     "load",
     "load_async",
-    "locate",
     "path_of",
     "release",
     "reload_async",
@@ -119,20 +117,3 @@ async def check_document(uri: str, folders: Sequence[Path], warn: Warn | None = 
     if problem is not None:
         raise PrivateDocumentError(problem)
     return name
-
-
-def is_private(path: Path | str, folders: Sequence[Path]) -> bool:
-    """Whether a document's content must not be sent (`path`: a local path or any URI).
-    On this thread: the ignore files are read without waiting, but prefer `check_document`."""
-    workspace = Workspace(folders)
-    if isinstance(path, Path):
-        path = path.as_uri() if path.is_absolute() else str(path)
-    try:
-        return workspace.document_problem(path) is not None
-    except UriError:
-        return True  # a URI that names no local path is not sent either
-
-
-def locate(path: Path, folders: Sequence[Path]) -> tuple[Path, PurePosixPath] | None:
-    """The workspace folder holding `path` (lexically, the nearest) and the path within it."""
-    return Workspace(folders).locate(path)

@@ -23,7 +23,7 @@ from lsprotocol import types
 from gemini_lsp.config import Settings
 from gemini_lsp.engine.documents import Document
 from gemini_lsp.engine.text import Loc, content
-from gemini_lsp.gemini.attachments import UriError, is_private, locate, path_of
+from gemini_lsp.gemini.attachments import PrivateDocumentError, UriError, check_document
 from gemini_lsp.gemini.backend import GeminiBackend, ModelCall, load_sdk
 from gemini_lsp.gemini.errors import explain
 from gemini_lsp.inline.cache import KEY_AFTER, KEY_BEFORE, SuggestionCache, continuation
@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 # than that (fences and echoes take some) is closed early.
 SPARE_LINES = 3
 # How long a document's "may it be sent" answer (.geminiignore, .env) is trusted.
-PRIVATE_CHECK_S = 2.0
+SENDABLE_CHECK_S = 2.0
 
 
 @attrs.define(eq=False)
@@ -117,7 +117,7 @@ class InlineCompletions:
         self._tell = tell
         self._slots: dict[str, Slot] = {}
         self._told: set[str] = set()
-        self._private_checked: dict[str, tuple[float, bool]] = {}
+        self._checked: dict[str, tuple[float, str | None]] = {}
         self.cache = SuggestionCache()
         self._cache_for: tuple[Any, ...] | None = None
         self.stats = Stats()
@@ -153,14 +153,10 @@ class InlineCompletions:
                 await self._debounce(ticket, self.pace.wait(settings.inline_debounce_ms / 1000))
                 if ticket.superseded:
                     return []
-            try:
-                path = path_of(document.uri)
-            except UriError:
-                return []  # names no local file (%00 …): nothing is sent
-            folders = self._folders()
-            if self._private(document.uri, folders):  # any scheme, matched by its path
+            name = await self._sendable_name(document.uri)
+            if name is None:
                 return []
-            text = await self._ask(document, slot, ticket, snapshot, settings, path, folders)
+            text = await self._ask(document, slot, ticket, snapshot, settings, name)
         finally:
             if slot.ticket is ticket:
                 slot.ticket = None
@@ -212,16 +208,23 @@ class InlineCompletions:
         # suggestion still continues the same code.
         return now.before == snapshot.near.before and now.line_after == snapshot.near.line_after
 
-    def _private(self, uri: str, folders: list[Path]) -> bool:
-        """Whether the file must not be sent (.geminiignore, .env): read from disk at most
-        every PRIVATE_CHECK_S per document, not at every pause in typing."""
+    async def _sendable_name(self, uri: str) -> str | None:
+        """What the prompt calls the document, or None when it must not be sent: excluded
+        (.geminiignore, .env; any scheme, matched by its path) or naming no local file (%00 …).
+        Checked off the event loop, at most every SENDABLE_CHECK_S per document rather than
+        at every pause in typing."""
         now = time.monotonic()
-        known = self._private_checked.get(uri)
-        if known is not None and now - known[0] < PRIVATE_CHECK_S:
+        known = self._checked.get(uri)
+        if known is not None and now - known[0] < SENDABLE_CHECK_S:
             return known[1]
-        private = is_private(uri, folders)
-        self._private_checked[uri] = (now, private)
-        return private
+        name: str | None
+        try:
+            name = await check_document(uri, self._folders())
+        except (PrivateDocumentError, UriError):
+            name = None
+        if uri in self._slots:  # not closed meanwhile
+            self._checked[uri] = (now, name)
+        return name
 
     def _check_cache_settings(self, settings: Settings) -> None:
         # Held answers were fitted for these settings: others start afresh.
@@ -243,8 +246,7 @@ class InlineCompletions:
         ticket: Ticket,
         snapshot: Snapshot,
         settings: Settings,
-        path: Path | None,
-        folders: list[Path],
+        name: str,
     ) -> str:
         """The fitted answer for the snapshot's place ("" for none)."""
         if not self._unchanged(document, snapshot):
@@ -254,8 +256,6 @@ class InlineCompletions:
             return ""
         lines = document.buffer.lines
         loc = snapshot.loc
-        place = locate(path, folders) if path is not None else None
-        name = place[1].as_posix() if place is not None else (path.name if path else document.uri)
         call = model_call(lines, loc, name, document.language_id, settings)
         line_before = snapshot.line[: loc.col]
         after = snapshot.line[loc.col :] + "\n" + "".join(lines[loc.line + 1 : loc.line + 40])
@@ -349,7 +349,7 @@ class InlineCompletions:
         if slot is not None:
             self._supersede(slot)
         self.cache.forget(uri)
-        self._private_checked.pop(uri, None)
+        self._checked.pop(uri, None)
         self.pace.forget(uri)
 
     def in_flight(self) -> int:

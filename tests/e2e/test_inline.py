@@ -15,6 +15,7 @@ from pygls.exceptions import JsonRpcException
 from pytest_lsp import client_capabilities, make_test_lsp_client
 
 from gemini_lsp.emulator import Emulator, ErrorSpec, FimRule, Reply
+from gemini_lsp.inline.service import SENDABLE_CHECK_S
 from testkit.document import ClientDocument
 from testkit.environment import server_env
 from tests.clients import EditorClient
@@ -345,6 +346,19 @@ async def test_an_ignored_file_is_never_sent(tmp_path: Path, emulator: Emulator)
         doc = client.open(tmp_path / "secret_keys.py", "token = \n")
         assert await suggest(client, doc, 8) == []
         assert emulator.requests == []
+
+
+async def test_a_file_ignored_while_it_is_open_is_no_longer_sent(
+    tmp_path: Path, emulator: Emulator
+) -> None:
+    async with editor("visual-studio-code", tmp_path, emulator, **FAST) as client:
+        doc = client.open(tmp_path / "notes.py", "x = \ny = \n")
+        assert await suggest(client, doc, 4) == ["emulator_suggestion()"]
+        (tmp_path / ".geminiignore").write_text("notes.py\n")
+        await asyncio.sleep(SENDABLE_CHECK_S)  # how long a check is trusted
+        client.type(doc, len(doc.text) - 1, "1 + ")
+        assert await suggest(client, doc, len(doc.text) - 1) == []
+        assert len(emulator.fim_requests) == 1
 
 
 async def test_a_failure_is_reported_once(tmp_path: Path, emulator: Emulator) -> None:

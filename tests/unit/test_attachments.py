@@ -18,9 +18,10 @@ from gemini_lsp.gemini.attachments import (
     MAX_FILE_BYTES,
     AttachmentError,
     BusyError,
+    PrivateDocumentError,
+    UriError,
     Workspace,
     check_document,
-    is_private,
     load,
     load_async,
 )
@@ -274,11 +275,19 @@ def test_unusable_uris_are_refused_by_name(uri: str, reason: str) -> None:
         load([uri], [Path("/tmp")])
 
 
-def test_private_documents(workspace: Path) -> None:
+async def _private(uri: str, folders: list[Path]) -> bool:
+    try:
+        await check_document(uri, folders)
+    except PrivateDocumentError:
+        return True
+    return False
+
+
+async def test_private_documents(workspace: Path) -> None:
     (workspace / ".geminiignore").write_text("drafts/\n", encoding="utf-8")
-    assert is_private(workspace / "drafts" / "x.py", [workspace])
-    assert is_private(workspace / ".env", [workspace])
-    assert not is_private(workspace / "src" / "x.py", [workspace])
+    assert await _private((workspace / "drafts" / "x.py").as_uri(), [workspace])
+    assert await _private((workspace / ".env").as_uri(), [workspace])
+    assert not await _private((workspace / "src" / "x.py").as_uri(), [workspace])
 
 
 @pytest.mark.parametrize(
@@ -291,18 +300,18 @@ def test_private_documents(workspace: Path) -> None:
         "vscode-remote://ssh-remote+host/home/u/.aws/credentials",
     ],
 )
-def test_documents_of_any_scheme_are_matched_by_their_path(uri: str) -> None:
-    assert is_private(uri, [Path("/ws")])
+async def test_documents_of_any_scheme_are_matched_by_their_path(uri: str) -> None:
+    assert await _private(uri, [Path("/ws")])
 
 
-def test_an_ordinary_untitled_document_is_not_private() -> None:
-    assert not is_private("untitled:Untitled-1", [Path("/ws")])
+async def test_an_ordinary_untitled_document_is_not_private() -> None:
+    assert not await _private("untitled:Untitled-1", [Path("/ws")])
 
 
-def test_a_document_linked_to_an_excluded_file_is_private(workspace: Path) -> None:
+async def test_a_document_linked_to_an_excluded_file_is_private(workspace: Path) -> None:
     (workspace / ".env").write_text("KEY=1\n", encoding="utf-8")
     (workspace / "settings.txt").symlink_to(workspace / ".env")
-    assert is_private(workspace / "settings.txt", [workspace])
+    assert await _private((workspace / "settings.txt").as_uri(), [workspace])
 
 
 async def test_attachments_are_read_off_the_event_loop(
@@ -320,6 +329,11 @@ async def test_attachments_are_read_off_the_event_loop(
     files = await load_async([(workspace / "a.txt").as_uri()], [workspace])
     attachments.release(files)
     assert readers and threading.current_thread() not in readers
+
+
+async def test_a_document_uri_naming_no_local_file_is_refused() -> None:
+    with pytest.raises(UriError, match="NUL"):
+        await check_document("file:///ws/a%00.py", [Path("/ws")])
 
 
 async def test_documents_are_checked_off_the_event_loop(
