@@ -12,7 +12,7 @@ from pathlib import Path
 from .sizes import DEFAULT, FULL, QUICK
 from .suite import GROUPS, Options, run
 
-# Two runs of every figure fit in two minutes on a quiet 2-CPU machine; three take nearly three.
+# Two runs of every figure take about two minutes on a quiet 2-CPU machine; three took three.
 DEFAULT_REPEATS = 2
 
 

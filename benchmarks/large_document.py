@@ -10,8 +10,8 @@ the server's own work (reading the sync, matching it to the edit in flight, plan
 sending the next one), not a wait for the model. Only edits that carry more than one line
 count, which checks that. The editor's own work is outside the turnaround.
 
-`measure_large_document()` runs both sizes, one after the other, and returns the median
-turnaround of each (ms) and their ratio (the target is at most 1.5).
+`measure_large_document()` runs both sizes on one server, one after the other, and returns
+the median turnaround of each (ms) and their ratio (the target is at most 1.5).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -45,10 +46,13 @@ async def measure_large_document(
     turnaround per edit in a document of `small_bytes` and of `large_bytes`."""
     sizes = {"small": small_bytes, "large": large_bytes}
     results: dict[str, float] = {}
-    async with _emulator(servers=2, chunks=chunks) as base_url:
-        # The caller alternates the order, so that neither size always runs on a warmer machine.
+    async with (
+        _emulator(measured=len(sizes), chunks=chunks) as base_url,
+        _server(base_url) as editor,
+    ):
+        # The caller alternates the order, so that neither size always runs second.
         for name in sorted(sizes, reverse=large_first):
-            turnarounds = await _stream_into(_document(sizes[name]), base_url)
+            turnarounds = await _generate(editor, f"{name}_document.py", _document(sizes[name]))
             results[f"{name}_ms"] = median(turnarounds) * 1000
             results[f"{name}_edits"] = float(len(turnarounds))
     results["ratio"] = results["large_ms"] / results["small_ms"]
@@ -63,11 +67,11 @@ def _document(size: int) -> str:
 
 
 @contextlib.asynccontextmanager
-async def _emulator(servers: int, chunks: int) -> Any:
-    """Per server, in order: a short warm-up reply, then the measured one."""
+async def _emulator(measured: int, chunks: int) -> Any:
+    """In order: a short warm-up reply, then `measured` long ones."""
     warm_up = {"chunks": [{"text": LINE, "delayMs": 0}] * WARM_UP_CHUNKS}
-    measured = {"chunks": [{"text": LINE, "delayMs": CHUNK_DELAY_MS}] * chunks}
-    script = {"firstTokenMs": 0, "charsPerSecond": 0, "replies": [warm_up, measured] * servers}
+    long = {"chunks": [{"text": LINE, "delayMs": CHUNK_DELAY_MS}] * chunks}
+    script = {"firstTokenMs": 0, "charsPerSecond": 0, "replies": [warm_up] + [long] * measured}
     with tempfile.TemporaryDirectory() as folder:
         scenario = Path(folder, "scenario.json")
         await asyncio.to_thread(scenario.write_text, json.dumps(script))
@@ -188,9 +192,10 @@ async def _generate(editor: _LeanEditor, name: str, text: str) -> list[float]:
     return editor.turnarounds
 
 
-async def _stream_into(text: str, base_url: str) -> list[float]:
-    """Start a server, warm it up with a generation in a small document (it imports the SDK
-    then, as a server in use has), and return the turnarounds of one into `text`."""
+@contextlib.asynccontextmanager
+async def _server(base_url: str) -> AsyncIterator[_LeanEditor]:
+    """A server, warmed up with a generation in a small document (it imports the SDK then,
+    as a server in use has), and the editor talking to it."""
     env = {**os.environ, "GEMINI_API_KEY": API_KEY}
     env.pop("GOOGLE_API_KEY", None)
     server = await asyncio.create_subprocess_exec(
@@ -217,7 +222,7 @@ async def _stream_into(text: str, base_url: str) -> list[float]:
         )
         editor.send({"method": "initialized", "params": {}})
         await _generate(editor, "warm_up.py", _document(1_000))
-        return await _generate(editor, "large_document.py", text)
+        yield editor
     finally:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(editor.request("shutdown", None), 5)

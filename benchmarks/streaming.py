@@ -13,7 +13,6 @@ from typing import Any
 from testkit.styles import Style
 
 from .harness import DOCUMENT, BaselineRun, Harness, ServerRun, chunk_texts, reply
-from .pipe_floor import pipe_floor_ms
 from .report import Figure
 from .sizes import Sizes
 from .stats import median, ms, percentile
@@ -36,7 +35,8 @@ async def _pairs(
     return pairs
 
 
-async def per_chunk(harness: Harness, style: Style, sizes: Sizes) -> Figure:
+async def per_chunk(harness: Harness, style: Style, sizes: Sizes, floor: float) -> Figure:
+    """`floor`: `pipe_floor_ms` for the same chunks and pace."""
     chunks = chunk_texts(sizes.paced_chunks)
     pairs = await _pairs(harness, style, reply(chunks, sizes.pace_ms), sizes.paced_pairs)
     overheads: list[float] = []
@@ -49,7 +49,6 @@ async def per_chunk(harness: Harness, style: Style, sizes: Sizes) -> Figure:
                 continue
             overheads.append(ms((at_editor[i] - run.received_at) - (at_sdk[i] - base.received_at)))
     edits = [len(run.document.edits) for _, run in pairs]
-    floor = await pipe_floor_ms(len(chunks), sizes.pace_ms)
     return Figure(
         "per_chunk_overhead_ms",
         "Per-chunk overhead, median",

@@ -13,6 +13,7 @@ from testkit.styles import EGLOT, NEOVIM, NEOVIM_DEBOUNCED, VSCODE
 
 from . import cancellation, concurrency, inline, large, memory, startup, streaming
 from .harness import Harness
+from .pipe_floor import pipe_floor_ms
 from .report import Figure, merge, table, write_json
 from .sizes import Sizes
 
@@ -30,7 +31,8 @@ async def _startup(harness: Harness, sizes: Sizes, repeat: int) -> list[Figure]:
 async def _streaming(harness: Harness, sizes: Sizes, repeat: int) -> list[Figure]:
     styles = [VSCODE, NEOVIM, NEOVIM_DEBOUNCED]
     figures = [await streaming.first_edit(harness, s, sizes) for s in styles]
-    return figures + [await streaming.per_chunk(harness, s, sizes) for s in styles]
+    floor = await pipe_floor_ms(sizes.paced_chunks, sizes.pace_ms)  # the same for every style
+    return figures + [await streaming.per_chunk(harness, s, sizes, floor) for s in styles]
 
 
 async def _throughput(harness: Harness, sizes: Sizes, repeat: int) -> list[Figure]:
@@ -48,8 +50,9 @@ async def _cancellation(harness: Harness, sizes: Sizes, repeat: int) -> list[Fig
 
 
 async def _concurrency(harness: Harness, sizes: Sizes, repeat: int) -> list[Figure]:
-    figures = await concurrency.concurrency(harness, VSCODE, sizes)
-    return figures + await concurrency.hundred(harness, VSCODE, sizes)
+    sdk_one = await concurrency.sdk_alone(harness, sizes)
+    figures = await concurrency.concurrency(harness, VSCODE, sizes, sdk_one)
+    return figures + await concurrency.hundred(harness, VSCODE, sizes, sdk_one)
 
 
 async def _memory(harness: Harness, sizes: Sizes, repeat: int) -> list[Figure]:
