@@ -56,7 +56,8 @@ async def per_chunk(harness: Harness, style: Style, sizes: Sizes, floor: float) 
         median(overheads),
         "ms",
         0.25 if style.debounce_s == 0 else None,
-        server=f"p95 {percentile(overheads, 95):.2f} ms; {median(edits):.0f} edits/run",
+        server=f"p95 {percentile(overheads, 95):.2f} ms; {median(edits):.0f} edits/run; "
+        f"{median(overheads) - floor:.2f} ms over the floor",
         baseline=f"{len(chunks)} chunks {sizes.pace_ms:g} ms apart; "
         f"floor {floor:.2f} ms: a message piped to this client",
         details={
