@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import tracemalloc
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -51,3 +53,28 @@ def test_layout_is_total_and_consistent(text: str, data: st.DataObject) -> None:
     assert not layout.single_final_newline  # an insertion replaces no line break
     rest = lines[line].rstrip("\r\n")[col:]
     assert layout.drop_final_newline == (not rest.strip())
+
+
+@given(st.lists(st.sampled_from(["\n", "  \n", "x\n", "  y\n", "\tz\n"]), min_size=1), st.data())
+def test_a_blank_line_takes_the_indentation_below_it_else_above(
+    lines: list[str], data: st.DataObject
+) -> None:
+    line = data.draw(st.integers(0, len(lines) - 1))
+    lines[line] = "\n"
+    below = [text for text in lines[line + 1 :] if text.strip()]
+    above = [text for text in reversed(lines[:line]) if text.strip()]
+    nearest = (below or above or [""])[0]
+    expected = nearest[: len(nearest) - len(nearest.lstrip(" \t"))]
+    assert insertion_layout(lines, Loc(line, 0), Loc(line, 0)).indent == expected
+
+
+def test_the_nearest_code_is_found_without_a_structure_the_size_of_the_document() -> None:
+    lines = ["    code\n"] * 100_000 + ["\n"] + ["    code\n"] * 100_000
+    tracemalloc.start()
+    try:
+        layout = insertion_layout(lines, Loc(100_000, 0), Loc(100_000, 0))
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert layout.indent == "    "
+    assert peak < 10_000  # bytes: a list of every line's index would take 800,000
