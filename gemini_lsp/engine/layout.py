@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Sequence
 
 import attrs
 
@@ -21,7 +22,7 @@ def _leading_whitespace(text: str) -> str:
     return text[: len(text) - len(text.lstrip(" \t"))]
 
 
-def _nearest_indent(lines: list[str], line: int) -> str:
+def _nearest_indent(lines: Sequence[str], line: int) -> str:
     """The indentation of the closest non-blank line, looking down first, then up."""
     # Lazily: a list of every line's index would cost 50 ms on the event loop in a
     # million-line document.
@@ -32,7 +33,7 @@ def _nearest_indent(lines: list[str], line: int) -> str:
     return ""
 
 
-def insertion_layout(lines: list[str], start: Loc, end: Loc) -> Layout:
+def insertion_layout(lines: Sequence[str], start: Loc, end: Loc) -> Layout:
     """The layout for text replacing `[start, end)` (empty for an insertion).
 
     - Cursor after the indentation of its line: that indentation, already in place.

@@ -1,4 +1,4 @@
-"""The server's copy of a document, kept as a list of lines.
+"""The server's copy of a document, kept as a list of lines (in blocks when it is large).
 
 An incremental change touches only the lines it spans, so its cost does not grow with the
 size of the document (pygls' own store rebuilds the whole text on every change).
@@ -12,6 +12,8 @@ import re
 from typing import NamedTuple
 
 from lsprotocol import types
+
+from gemini_lsp.engine.lines import Lines, line_store, splice
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -117,7 +119,7 @@ class TextBuffer:
     """A document's text with LSP position conversion in one encoding."""
 
     def __init__(self, text: str, encoding: str = types.PositionEncodingKind.Utf16) -> None:
-        self.lines = split_lines(text)
+        self.lines: list[str] | Lines = line_store(split_lines(text))
         self.encoding = encoding_kind(encoding)
         self._eol: str | None = None
         _ = self.eol  # fixed by the text the document opens with, if it has a line break
@@ -181,22 +183,24 @@ class TextBuffer:
         # the edit become one CRLF terminator, exactly as a client would see them.
         first = max(start.line - 1, 0)
         last = min(end.line + 1, len(self.lines) - 1)
-        before = "".join(self.lines[first : start.line]) + self.lines[start.line][: start.col]
-        after = self.lines[end.line][end.col :] + "".join(self.lines[end.line + 1 : last + 1])
+        window = self.lines[first : last + 1]
+        head, tail = start.line - first, end.line - first
+        before = "".join(window[:head]) + window[head][: start.col]
+        after = window[tail][end.col :] + "".join(window[tail + 1 :])
         lines = split_lines(before + text + after)
         if last < len(self.lines) - 1:
             lines.pop()  # the window ends with a terminator: its "" is the next line's start
-        self.lines[first : last + 1] = lines
+        splice(self.lines, first, last + 1, lines)
 
     def copy(self) -> TextBuffer:
         twin = TextBuffer.__new__(TextBuffer)
-        twin.lines = list(self.lines)
+        twin.lines = self.lines.copy()
         twin.encoding = self.encoding
         twin._eol = self._eol
         return twin
 
     def replace_all(self, text: str) -> None:
-        self.lines = split_lines(text)
+        self.lines = line_store(split_lines(text))
 
     def window(self, first_line: int, last_line: int) -> str:
         """Lines `first_line` to `last_line` inclusive, with terminators."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 
 SYSTEM_INSTRUCTION = (
@@ -45,7 +47,7 @@ class Prompt:
 
 
 def context_from_lines(
-    lines: list[str],
+    lines: Sequence[str],
     start: tuple[int, int],
     end: tuple[int, int],
     context_lines: int,

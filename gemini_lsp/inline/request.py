@@ -3,6 +3,8 @@ budget, and settings for a short answer that is not worth a retry."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 
 from gemini_lsp.config import Settings
@@ -15,7 +17,7 @@ TOKENS_PER_LINE = 40
 
 
 def model_call(
-    lines: list[str], loc: Loc, name: str, language_id: str, settings: Settings
+    lines: Sequence[str], loc: Loc, name: str, language_id: str, settings: Settings
 ) -> ModelCall:
     """The call for a suggestion at `loc` of the document `name` (its workspace path)."""
     total = settings.inline_context_chars

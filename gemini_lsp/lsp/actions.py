@@ -8,6 +8,7 @@ prompt, and the editor plugin asks before running it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import attrs
 
@@ -48,14 +49,14 @@ class Action:
         return GENERATE if self.end is None else EDIT
 
 
-def _whole_lines(lines: list[str], first: int, last: int) -> tuple[Loc, Loc]:
+def _whole_lines(lines: Sequence[str], first: int, last: int) -> tuple[Loc, Loc]:
     """From the start of `first` to the start of the line after `last` (or the end)."""
     if last + 1 < len(lines):
         return Loc(first, 0), Loc(last + 1, 0)
     return Loc(first, 0), Loc(last, len(content(lines[last])))
 
 
-def fix_problems(lines: list[str], problems: list[Problem]) -> Action | None:
+def fix_problems(lines: Sequence[str], problems: list[Problem]) -> Action | None:
     if not problems:
         return None
     first = min(p.line for p in problems)
@@ -76,7 +77,7 @@ def fix_problems(lines: list[str], problems: list[Problem]) -> Action | None:
     )
 
 
-def document_definition(lines: list[str], line: int, language_id: str) -> Action | None:
+def document_definition(lines: Sequence[str], line: int, language_id: str) -> Action | None:
     match = _DEFINITION.match(content(lines[line]))
     if match is None:
         return None
@@ -103,7 +104,7 @@ def document_definition(lines: list[str], line: int, language_id: str) -> Action
     )
 
 
-def implement_todo(lines: list[str], line: int) -> Action | None:
+def implement_todo(lines: Sequence[str], line: int) -> Action | None:
     match = _TODO.search(content(lines[line]))
     if match is None:
         return None
@@ -141,7 +142,7 @@ def generate_here(at: Loc) -> Action:
 
 
 def actions_at(
-    lines: list[str],
+    lines: Sequence[str],
     start: Loc,
     end: Loc,
     problems: list[Problem],

@@ -1,4 +1,6 @@
-"""TextBuffer and whole-text changes against a plain-string model, in every encoding.
+"""TextBuffer and whole-text changes against a plain-string model, in every encoding, with
+the lines in a plain list (as below `BLOCKS_FROM` lines) and in blocks (two lines each here,
+so that every edit crosses some).
 
 The model here knows nothing of the buffer: lines come from a regular expression, positions
 from encoding the line's prefix. Examples: 300 per property.
@@ -14,6 +16,7 @@ from hypothesis import strategies as st
 from lsprotocol import types
 
 from gemini_lsp.engine.documents import whole_text_change
+from gemini_lsp.engine.lines import Lines
 from gemini_lsp.engine.text import Loc, TextBuffer, end_of_insert, split_lines
 from tests.engine.strategies import any_text, examples, offsets
 
@@ -27,6 +30,13 @@ def model_lines(text: str) -> list[str]:
     if not found or found[-1].endswith(("\r", "\n")):
         found.append("")
     return found
+
+
+def buffer_of(text: str, encoding: str = "utf-16", blocks: bool = False) -> TextBuffer:
+    buffer = TextBuffer(text, encoding)
+    if blocks:
+        buffer.lines = Lines(list(buffer.lines), block_size=2)
+    return buffer
 
 
 def model_loc(text: str, offset: int) -> Loc:
@@ -85,12 +95,13 @@ def test_positions_past_the_end_clamp() -> None:
     assert TextBuffer("").loc(types.Position(3, 3)) == Loc(0, 0)
 
 
+@pytest.mark.parametrize("blocks", [False, True], ids=["list", "blocks"])
 @pytest.mark.parametrize("encoding", sorted(ENCODINGS))
 @EXAMPLES
 @given(st.data())
-def test_replacements_match_the_model(encoding: str, data: st.DataObject) -> None:
+def test_replacements_match_the_model(encoding: str, blocks: bool, data: st.DataObject) -> None:
     text = data.draw(any_text())
-    buffer = TextBuffer(text, encoding)
+    buffer = buffer_of(text, encoding, blocks)
     for _ in range(data.draw(st.integers(1, 4))):
         a, b = sorted(data.draw(st.lists(offsets(text), min_size=2, max_size=2)))
         new = data.draw(any_text())
@@ -98,7 +109,7 @@ def test_replacements_match_the_model(encoding: str, data: st.DataObject) -> Non
         assert buffer.slice(start, end) == text[a:b]
         buffer.replace(start, end, new)
         text = text[:a] + new + text[b:]
-        assert buffer.lines == model_lines(text)  # a CR and an LF that meet become one CRLF
+        assert list(buffer.lines) == model_lines(text)  # a CR and an LF that meet become one CRLF
         assert buffer.end == model_loc(text, len(text))
 
 
@@ -111,17 +122,18 @@ def test_end_of_insert(before: str, inserted: str) -> None:
     assert end_of_insert(start, inserted) == model_loc(after, len(after))
 
 
+@pytest.mark.parametrize("blocks", [False, True], ids=["list", "blocks"])
 @EXAMPLES
 @given(any_text(), any_text())
-def test_whole_text_change_turns_one_text_into_the_other(old: str, new: str) -> None:
-    buffer = TextBuffer(old)
+def test_whole_text_change_turns_one_text_into_the_other(blocks: bool, old: str, new: str) -> None:
+    buffer = buffer_of(old, blocks=blocks)
     change = whole_text_change(buffer, new)
     for loc in (change.start, change.end):
         line = buffer.lines[loc.line]
         assert not (line.endswith("\r\n") and loc.col == len(line) - 1), "split a CRLF"
     buffer.replace(change.start, change.end, change.text)
     assert buffer.text == new
-    assert buffer.lines == model_lines(new)
+    assert list(buffer.lines) == model_lines(new)
 
 
 def test_whole_text_change_is_minimal() -> None:
