@@ -37,6 +37,7 @@ class Plan:
     model_version: str
     fault: tuple[Fault, int] | None
     error_event: ErrorSpec | None
+    hold_after: int | None
 
     def usage(self, final: bool) -> dict[str, Any]:
         full = protocol.usage_metadata(self.prompt_tokens, self.output_tokens, self.total_tokens)
@@ -71,6 +72,7 @@ def make_plan(body: dict[str, Any], reply: Reply | None, pace: Pace) -> Plan:
         model_version=(reply.model_version if reply else None) or pace.model_version,
         fault=reply.fault if reply is not None else None,
         error_event=error_event,
+        hold_after=reply.hold_after if reply is not None else None,
     )
 
 

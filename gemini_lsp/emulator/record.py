@@ -45,6 +45,7 @@ class RecordedRequest:
     fim: FimContext | None = None
     _texts: list[str] = attrs.field(factory=list, init=False, repr=False)
     _done: asyncio.Event = attrs.field(factory=asyncio.Event, init=False, repr=False)
+    _released: asyncio.Event = attrs.field(factory=asyncio.Event, init=False, repr=False)
 
     @property
     def text_sent(self) -> str:
@@ -62,6 +63,13 @@ class RecordedRequest:
 
     async def wait_done(self) -> None:
         await self._done.wait()
+
+    def release(self) -> None:
+        """Let a held answer go on (see `Reply.hold_after`); on the emulator's loop."""
+        self._released.set()
+
+    async def wait_released(self) -> None:
+        await self._released.wait()
 
     def finish(self, outcome: str) -> None:
         """End the response (the first outcome given stays)."""

@@ -72,6 +72,8 @@ async def stream(conn: Connection, request: Request, record: RecordedRequest, pl
     for i in range(count):
         if i == fault_at:
             break
+        if i == plan.hold_after:
+            deadline = await _held(events, record)
         deadline += plan.waits[i]
         await sleep_until(deadline)
         last = i == count - 1
@@ -88,12 +90,22 @@ async def stream(conn: Connection, request: Request, record: RecordedRequest, pl
             record.first_chunk_at = time.monotonic()
         if text is not None:
             record.sent([text])
+    else:
+        if plan.hold_after is not None and plan.hold_after >= count:
+            await _held(events, record)
     if not await _stream_fault(conn, events, record, plan, fault):
         return
     if not events.sse:
         await conn.send_data(b"]")
     await conn.end_stream()
     record.finish("completed")
+
+
+async def _held(events: _EventWriter, record: RecordedRequest) -> float:
+    """Wait, with the response begun, until the test releases the request; the time then."""
+    await events.send(None)
+    await record.wait_released()
+    return time.monotonic()
 
 
 async def _stream_fault(
@@ -123,6 +135,8 @@ async def _stream_fault(
 async def unary(conn: Connection, request: Request, record: RecordedRequest, plan: Plan) -> None:
     """Answer a request for one response: the whole text at once, or the plan's fault."""
     fault, fault_at = plan.fault or (None, len(plan.waits))
+    if plan.hold_after is not None:
+        await record.wait_released()
     await sleep_until(record.received_at + sum(plan.waits[:fault_at]))
     if fault is Fault.STALL:
         await asyncio.Event().wait()

@@ -136,6 +136,12 @@ class Reply:
     `disconnect_after` (close the connection after N chunks),
     `malformed_after` (after N chunks, an event that is not valid JSON),
     `error_event_after`; `fault` names the one given as a `Fault`.
+
+    `hold_after=N` pauses the answer after N chunks until the test calls the request's
+    `release()`, then goes on at the reply's pace (a one-response request waits for it
+    before answering): a test that must act while a stream is
+    open holds it open however slow the machine. Python only: a scenario file has nothing
+    to release it.
     """
 
     chunks: tuple[Chunk, ...] | None = attrs.field(default=None, converter=_chunks)
@@ -150,6 +156,7 @@ class Reply:
     disconnect_after: int | None = attrs.field(default=None, kw_only=True)
     malformed_after: int | None = attrs.field(default=None, kw_only=True)
     error_event_after: int | None = attrs.field(default=None, kw_only=True)
+    hold_after: int | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         if self.chunks is not None and self.text is not None:
@@ -159,7 +166,7 @@ class Reply:
         faults = [fault.value for fault in Fault if getattr(self, fault.value) is not None]
         if len(faults) > 1:
             raise ValueError(f"at most one fault per reply, got {', '.join(faults)}")
-        for name in (*faults, "chunk_delay_ms", "first_chunk_delay_ms"):
+        for name in (*faults, "hold_after", "chunk_delay_ms", "first_chunk_delay_ms"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ValueError(f"{name} cannot be negative")

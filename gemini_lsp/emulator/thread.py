@@ -103,6 +103,12 @@ class EmulatorThread:
         """Queues replies; safe from any thread."""
         self.emulator.script(*replies)
 
+    def release(self, request: RecordedRequest) -> None:
+        """Lets a held answer go on (see `Reply.hold_after`); safe from any thread."""
+        if self._loop is None:
+            raise RuntimeError("the emulator thread is not running")
+        self._loop.call_soon_threadsafe(request.release)
+
     def wait_for_request(self, n: int = 1, timeout: float = 5.0) -> RecordedRequest:
         return self._call(self.emulator.wait_for_request(n, timeout), timeout + 1)
 

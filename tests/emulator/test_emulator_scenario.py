@@ -75,6 +75,8 @@ def test_a_mapping_loads_too() -> None:
         ({"replies": [{"stallAfter": 1, "disconnectAfter": 2}]}, "at most one fault"),
         ({"replies": [{"finishReason": "DONE"}]}, "unknown finishReason"),
         ({"replies": [{"chunkDelayMs": -1}]}, "cannot be negative"),
+        # Nothing in a scenario file could release a held answer.
+        ({"replies": [{"holdAfter": 1}]}, "unknown reply keys: holdAfter"),
         ({"replies": [{"chunks": [3]}]}, "a chunk is a string"),
         ({"replies": [{"error": {"code": 200}}]}, "4xx or 5xx"),
         ({"replies": [{"error": {"code": 429, "retryDelay": "soon"}}]}, "retryDelay"),

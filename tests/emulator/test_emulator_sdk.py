@@ -367,6 +367,21 @@ async def test_stop_closes_open_streams(emu: Emulator, client: genai.Client) -> 
     assert received == ["a"]
 
 
+async def test_a_held_answer_waits_for_its_release(emu: Emulator, client: genai.Client) -> None:
+    emu.script(Reply(["Hello, ", "world"], hold_after=0))
+    answer = asyncio.create_task(client.aio.models.generate_content(model=MODEL, contents="hi"))
+    record = await emu.wait_for_request()
+    await asyncio.sleep(0.3)
+    assert not answer.done() and record.outcome == "pending"
+    record.release()
+    assert (await asyncio.wait_for(answer, 5)).text == "Hello, world"
+
+
+def test_a_hold_cannot_be_negative() -> None:
+    with pytest.raises(ValueError, match="hold_after cannot be negative"):
+        Reply(["a"], hold_after=-1)
+
+
 async def test_default_answer_is_deterministic_fenced_code(
     emu: Emulator, client: genai.Client
 ) -> None:

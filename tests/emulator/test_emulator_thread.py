@@ -55,3 +55,29 @@ def test_a_port_in_use_fails_start() -> None:
         second = EmulatorThread(port=first.emulator.port)
         with pytest.raises(OSError, match="in use"):
             second.start()
+
+
+@pytest.mark.parametrize("hold_after", [0, 1, 2, 5])
+def test_a_held_stream_stays_open_until_released_then_goes_on(hold_after: int) -> None:
+    with EmulatorThread(api_key="k", first_token_ms=0, chars_per_second=0) as emulator:
+        emulator.script(Reply(["a", "b"], hold_after=hold_after))
+        client = genai.Client(
+            api_key="k", http_options=types.HttpOptions(base_url=emulator.base_url)
+        )
+        texts: list[str | None] = []
+
+        def read() -> None:
+            stream = client.models.generate_content_stream(model=MODEL, contents="hi")
+            texts.extend(response.text for response in stream)
+
+        reader = threading.Thread(target=read)
+        reader.start()
+        record = emulator.wait_for_request(1, timeout=5)
+        # Long after the chunks it would have sent at once, the stream is still open.
+        reader.join(0.3)
+        assert reader.is_alive() and record.outcome == "pending"
+        assert record.chunks_sent == min(hold_after, 2)
+        emulator.release(record)
+        reader.join(5)
+        assert texts == ["a", "b"]
+        client.close()

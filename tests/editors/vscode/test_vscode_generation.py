@@ -38,15 +38,23 @@ GENERATE = "Gemini: Generate at Cursor…"
 REWRITE = "Gemini: Rewrite Selection…"
 
 
-def slow_reply(chunks: list[str] = CIRCUMFERENCE, delay_ms: float = CHUNK_DELAY_MS) -> Reply:
-    return Reply(chunks, chunk_delay_ms=delay_ms, first_chunk_delay_ms=delay_ms)
+def slow_reply(
+    chunks: list[str] = CIRCUMFERENCE,
+    delay_ms: float = CHUNK_DELAY_MS,
+    hold_after: int | None = None,
+) -> Reply:
+    """`hold_after`: the stream waits after that many lines until the test releases it, so
+    what the test checks mid-stream is still mid-stream however slow the machine."""
+    return Reply(
+        chunks, chunk_delay_ms=delay_ms, first_chunk_delay_ms=delay_ms, hold_after=hold_after
+    )
 
 
 @pytest.mark.timeout(420)
 def test_generate_at_cursor_streams_with_progress(
     open_vscode: OpenVSCode, emulator: EmulatorThread
 ) -> None:
-    emulator.script(slow_reply())
+    emulator.script(slow_reply(hold_after=2))
     vscode = open_vscode({"geometry.py": ORIGINAL})
     path = vscode.workspace / "geometry.py"
     vscode.open("geometry.py")
@@ -61,6 +69,8 @@ def test_generate_at_cursor_streams_with_progress(
     assert "def diameter" not in screen, "the whole answer arrived at once: no streaming seen"
     assert screenshot.exists()
 
+    request = emulator.emulator.requests[-1]
+    emulator.release(request)
     final_status = vscode.wait_idle()
     vscode.save()
     # The block takes the place of the blank line it was asked on.
@@ -70,7 +80,6 @@ def test_generate_at_cursor_streams_with_progress(
     )
     assert status.startswith("[generating] Gemini")
     assert "Gemini" in final_status
-    request = emulator.emulator.requests[-1]
     assert request.outcome == "completed"
     assert "Write circumference and diameter" in str(request.body)
 
@@ -79,8 +88,8 @@ def test_generate_at_cursor_streams_with_progress(
 def test_typing_while_it_streams_loses_and_misplaces_nothing(
     open_vscode: OpenVSCode, emulator: EmulatorThread
 ) -> None:
-    # ≈ 7 s of streaming: the typing below overlaps it even on a busy machine.
-    emulator.script(slow_reply(delay_ms=600))
+    # The lines before the hold arrive while it is typed.
+    emulator.script(slow_reply(delay_ms=600, hold_after=4))
     vscode = open_vscode({"geometry.py": ORIGINAL})
     vscode.open("geometry.py")
     vscode.goto(3, 1)
@@ -97,7 +106,9 @@ def test_typing_while_it_streams_loses_and_misplaces_nothing(
     vscode.screenshot("typing-mid-stream")
     request = emulator.emulator.requests[-1]
     assert request.outcome == "pending", "the stream ended before the typing: no overlap tested"
+    assert request.chunks_sent == 4
 
+    emulator.release(request)
     vscode.wait_idle()
     vscode.save()
     assert (vscode.workspace / "geometry.py").read_text() == (
@@ -199,7 +210,7 @@ def test_rewrite_selection(open_vscode: OpenVSCode, emulator: EmulatorThread) ->
         '    """The area of the circle of radius r."""\n',
         "    return math.pi * r**2\n",
     ]
-    emulator.script(slow_reply(rewritten, delay_ms=600))
+    emulator.script(slow_reply(rewritten, delay_ms=600, hold_after=1))
     vscode = open_vscode({"geometry.py": ORIGINAL})
     vscode.open("geometry.py")
     vscode.select_lines(4, 5)
@@ -208,12 +219,13 @@ def test_rewrite_selection(open_vscode: OpenVSCode, emulator: EmulatorThread) ->
     # While it streams, the original stays; once complete it is replaced in one edit.
     screen = vscode.wait_editor_text("def area(r: float)")
     assert "return math.pi * r * r" in screen
+    request = emulator.emulator.requests[-1]
+    emulator.release(request)
     vscode.wait_idle()
     vscode.save()
     assert (vscode.workspace / "geometry.py").read_text() == "import math\n\n\n" + "".join(
         rewritten
     )
-    request = emulator.emulator.requests[-1]
     assert "return math.pi * r * r" in str(request.body), "the selection was not sent"
 
 
