@@ -139,9 +139,8 @@ class Reply:
 
     `hold_after=N` pauses the answer after N chunks until the test calls the request's
     `release()`, then goes on at the reply's pace (a one-response request waits for it
-    before answering): a test that must act while a stream is
-    open holds it open however slow the machine. Python only: a scenario file has nothing
-    to release it.
+    before answering): a test that must act while a stream is open holds it open however
+    slow the machine. Python only: a scenario file has nothing to release it.
     """
 
     chunks: tuple[Chunk, ...] | None = attrs.field(default=None, converter=_chunks)
