@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import importlib
 import sys
+import threading
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ import attrs
 
 from gemini_lsp.config import Settings
 from gemini_lsp.gemini.client import make_client
+from gemini_lsp.gemini.collector import long_lived
 from gemini_lsp.gemini.held import Attachment
 from gemini_lsp.gemini.streaming import ModelStream, RetryNotice
 
@@ -44,13 +45,23 @@ class ModelCall:
 async def load_sdk() -> None:
     """Import the SDK the first time, in a worker thread so that the server keeps serving."""
     if "google.genai" not in sys.modules:
-        await asyncio.get_running_loop().run_in_executor(
-            None, importlib.import_module, "google.genai"
-        )
-        # What the server and the SDK imported lives as long as the process: out of the
-        # collector's full scans, which would otherwise stall the event loop for tens of
+        await asyncio.get_running_loop().run_in_executor(None, _import_sdk)
+
+
+# One import at a time: pauses of the collector (`long_lived`) must not overlap. Only the
+# first finds work to do.
+_IMPORTING = threading.Lock()
+
+
+def _import_sdk() -> None:
+    with _IMPORTING:
+        if "google.genai" in sys.modules:
+            return
+        # What the server and the SDK imported lives as long as the process: frozen out of
+        # the collector's full scans, which would otherwise stall the event loop for tens of
         # milliseconds mid-stream.
-        gc.freeze()
+        with long_lived():
+            importlib.import_module("google.genai")
 
 
 @attrs.define(eq=False)

@@ -214,3 +214,31 @@ def test_the_server_starts_without_importing_the_sdk() -> None:
     )
     run = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
     assert run.stdout.strip() == "[]"
+
+
+_LOAD_SDK = """
+import asyncio, gc, sys
+from gemini_lsp.gemini.backend import load_sdk
+
+def collections():
+    return sum(generation["collections"] for generation in gc.get_stats())
+
+async def main():
+    before = collections()
+    # Three at once, as a generation and inline requests can: none may leave the
+    # collector off for the others.
+    await asyncio.gather(load_sdk(), load_sdk(), load_sdk())
+    print(collections() - before, gc.isenabled(), gc.get_freeze_count() > 40_000,
+          "google.genai" in sys.modules)
+
+asyncio.run(main())
+"""
+
+
+def test_the_sdk_loads_without_pausing_for_the_collector_and_leaves_it_on() -> None:
+    run = subprocess.run(
+        [sys.executable, "-c", _LOAD_SDK], capture_output=True, text=True, check=True
+    )
+    # No collection ran during the import (each would scan what it made, for nothing);
+    # the collector is on again and what the import made is out of its reach.
+    assert run.stdout.split() == ["0", "True", "True", "True"]
