@@ -47,6 +47,9 @@ from gemini_lsp.gemini.secrets import KEYS, Secrets
 
 log = logging.getLogger(__name__)
 
+# What `_parse` gives for a body that is not JSON (`null` is JSON, and gets its answer).
+_UNREADABLE = object()
+
 
 class UnusableMessageError(Exception):
     """A message that cannot be handled; `error` is the answer it gets, if it can get one."""
@@ -140,34 +143,50 @@ class RobustProtocol(LanguageServerProtocol):
     # -- intake ---------------------------------------------------------------------------
 
     def receive(self, body: bytes) -> bool:
-        """Handle one frame's body. False once `exit` has arrived: stop reading."""
+        """Handle one frame's body at once. False once `exit` has arrived: stop reading."""
+        data = self._parse(body)
+        if data is not _UNREADABLE:
+            self._take(data)
+        return not self.exiting
+
+    async def intake(self, body: bytes) -> bool:
+        """`receive` for the reading loop: a request that has just started takes its first step
+        before a message that could change what that step reads is handled. The request reads
+        the documents as the client had them when it sent it (a command takes hold of its
+        position then), and the changes the client sent after it may already be waiting in the
+        same read. Answers to the server's requests and further commands are read on at once:
+        an answer only resolves a future, and a command starts a task that runs after the
+        earlier ones, so a batch of commands is read without a turn of the loop each."""
+        data = self._parse(body)
+        if data is _UNREADABLE:
+            return not self.exiting
+        if self._request_started and not _reads_on(data):
+            self._request_started = False
+            await asyncio.sleep(0)
+        self._take(data)
+        return not self.exiting
+
+    def _parse(self, body: bytes) -> Any:
+        """The frame as JSON; `_UNREADABLE` once a body that is not JSON has been answered."""
         try:
-            data = json.loads(body)
+            return json.loads(body)
         except ValueError as error:  # not JSON, or not UTF-8
             log.warning("message is not valid JSON: %s", error)
             self.answer_error(None, JsonRpcParseError(f"Parse error: {error}"))
-            return not self.exiting
+            return _UNREADABLE
+
+    def _take(self, data: Any) -> None:
         self.inspect(data)
         try:
             message = self.structure_message(data)
         except UnusableMessageError as error:
             if error.error is not None:
                 self.answer_error(error.msg_id, error.error)
-            return not self.exiting
+            return
         try:
             self.handle_message(message)
         except Exception:
             log.exception("failed to handle a message")
-        return not self.exiting
-
-    async def settle(self) -> None:
-        """After each message: a request just started takes its first step before the next
-        message is handled. The request reads the documents as the client had them when it
-        sent it (a command takes hold of its position then), and the changes the client sent
-        after it may already be waiting in the same read."""
-        if self._request_started:
-            self._request_started = False
-            await asyncio.sleep(0)
 
     def inspect(self, data: Any) -> None:
         """Sees each message as parsed, before anything handles or logs it."""
@@ -241,7 +260,8 @@ class RobustProtocol(LanguageServerProtocol):
                 log.exception("failed to handle %s", method)
                 self._server._report_server_error(error, FeatureNotificationError)
             return
-        self._request_started = is_request
+        if is_request:
+            self._request_started = True  # until `intake` has given it a turn
         # Each handler runs in its own context, as under pygls.
         context = contextvars.copy_context()
         if method is None:
@@ -303,6 +323,15 @@ class RobustProtocol(LanguageServerProtocol):
     def lsp_exit(self, *args: Any) -> None:  # type: ignore[override]
         self.exiting = True
         self.exit_code = 0 if self._shutdown else 1
+
+
+def _reads_on(data: Any) -> bool:
+    """Whether a message can be handled before a request just started has taken its first
+    step: an answer (to the server's own request), or a command, which starts a task."""
+    if not isinstance(data, dict) or "id" not in data:
+        return False  # a notification (a document change …), or no message at all
+    method = data.get("method")
+    return method is None or method == types.WORKSPACE_EXECUTE_COMMAND
 
 
 def _is_edit(data: Any) -> bool:

@@ -229,7 +229,7 @@ class GeminiLanguageServer(LanguageServer):
         """Serve until `exit` or until the client goes away, then stop what is left."""
         protocol = self.protocol
         try:
-            await transport.read_frames(reader, protocol.receive, protocol.reject, protocol.settle)
+            await transport.read_frames(reader, protocol.intake, protocol.reject)
         finally:
             protocol.set_writer(transport.NullWriter())  # nobody to talk to any more
             await self.stop_generations(Stop.DISCONNECTED)

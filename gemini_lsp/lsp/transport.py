@@ -27,17 +27,13 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024 * 1024
 _CHUNK = 1024 * 1024
 
-# Called with each frame's body; returns False once the server must stop reading (`exit`).
-Receive = Callable[[bytes], bool]
+# Awaited with each frame's body; returns False once the server must stop reading (`exit`).
+Receive = Callable[[bytes], Awaitable[bool]]
 # Called when a frame cannot be used at all: there is no request id to answer.
 Reject = Callable[[str], None]
-# Awaited after each frame: what the frame started may need a turn before the next is read.
-Settle = Callable[[], Awaitable[None]]
 
 
-async def read_frames(
-    reader: asyncio.StreamReader, receive: Receive, reject: Reject, settle: Settle
-) -> None:
+async def read_frames(reader: asyncio.StreamReader, receive: Receive, reject: Reject) -> None:
     """Deliver each frame's body until the stream ends or `receive` says stop."""
     while True:
         length = await _read_header(reader)
@@ -57,9 +53,8 @@ async def read_frames(
         except asyncio.IncompleteReadError:
             log.warning("the stream ended inside a message")
             return
-        if not receive(body):
+        if not await receive(body):
             return
-        await settle()
 
 
 async def _read_header(reader: asyncio.StreamReader) -> int | None:

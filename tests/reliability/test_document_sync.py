@@ -4,13 +4,16 @@ bookkeeping left behind, and a failure is reported without stopping the server."
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from gemini_lsp.emulator import Emulator, Reply
+from gemini_lsp.lsp import transport
 from gemini_lsp.lsp.server import GeminiLanguageServer, create_server
 from testkit.emulators import API_KEY
 from testkit.framing import encode
@@ -133,3 +136,69 @@ async def test_a_change_read_with_the_command_comes_after_it(
     finally:
         server.process.kill()
         await server.ended()
+
+
+def _read_together(
+    lsp: GeminiLanguageServer, *messages: dict[str, Any]
+) -> tuple[Coroutine[Any, Any, None], list[bytes]]:
+    """The server's reading loop over `messages` as one write would leave them, and the
+    bodies it has read so far."""
+    reader = asyncio.StreamReader()
+    reader.feed_data(b"".join(encode({"jsonrpc": "2.0", **m}) for m in messages))
+    reader.feed_eof()
+    read: list[bytes] = []
+
+    async def receive(body: bytes) -> bool:
+        read.append(body)
+        return await lsp.protocol.intake(body)
+
+    return transport.read_frames(reader, receive, lsp.protocol.reject), read
+
+
+def _command(msg_id: int, name: str) -> dict[str, Any]:
+    return {"id": msg_id, "method": "workspace/executeCommand", "params": {"command": name}}
+
+
+async def test_commands_sent_together_are_all_read_before_the_first_runs(
+    server: tuple[GeminiLanguageServer, Collected],
+) -> None:
+    # A batch of commands (many generations asked for at once) is read in one go: a turn of
+    # the event loop per command would wait behind every stream already running.
+    lsp, out = server
+    read_when_run: list[int] = []
+
+    @lsp.command("test.probe")
+    async def probe(params: Any) -> None:
+        read_when_run.append(len(read))
+
+    reading, read = _read_together(lsp, *(_command(k, "test.probe") for k in range(5)))
+    await reading
+    await asyncio.sleep(0.01)  # the commands' tasks answer
+    assert read_when_run == [5] * 5
+    assert sorted(m["id"] for m in out.messages) == list(range(5))
+
+
+async def test_a_change_after_a_command_and_an_answer_waits_for_the_command(
+    server: tuple[GeminiLanguageServer, Collected],
+) -> None:
+    # An answer to the server's own request is read on at once, but the change behind it
+    # still waits until the command has looked at the document as the client sent it.
+    lsp, _ = server
+    seen: list[str] = []
+
+    @lsp.command("test.probe")
+    async def probe(params: Any) -> None:
+        document = lsp.documents.get(URI)
+        assert document is not None
+        seen.append(document.buffer.text)
+
+    reading, _ = _read_together(
+        lsp,
+        _command(1, "test.probe"),
+        {"id": "gemini-unknown", "result": None},
+        {"method": "textDocument/didChange", "params": change(2, 0, "typed\n")},
+    )
+    await reading
+    document = lsp.documents.get(URI)
+    assert seen == ["a\nb\n"]
+    assert document is not None and document.buffer.text == "typed\na\nb\n"
