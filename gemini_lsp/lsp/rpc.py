@@ -47,9 +47,6 @@ from gemini_lsp.gemini.secrets import KEYS, Secrets
 
 log = logging.getLogger(__name__)
 
-# What `_parse` gives for a body that is not JSON (`null` is JSON, and gets its answer).
-_UNREADABLE = object()
-
 
 class UnusableMessageError(Exception):
     """A message that cannot be handled; `error` is the answer it gets, if it can get one."""
@@ -142,51 +139,38 @@ class RobustProtocol(LanguageServerProtocol):
 
     # -- intake ---------------------------------------------------------------------------
 
-    def receive(self, body: bytes) -> bool:
-        """Handle one frame's body at once. False once `exit` has arrived: stop reading."""
-        data = self._parse(body)
-        if data is not _UNREADABLE:
-            self._take(data)
-        return not self.exiting
-
     async def intake(self, body: bytes) -> bool:
-        """`receive` for the reading loop: a request that has just started takes its first step
-        before a message that could change what that step reads is handled. The request reads
-        the documents as the client had them when it sent it (a command takes hold of its
-        position then), and the changes the client sent after it may already be waiting in the
-        same read. Answers to the server's requests and further commands are read on at once:
-        an answer only resolves a future, and a command starts a task that runs after the
-        earlier ones, so a batch of commands is read without a turn of the loop each."""
-        data = self._parse(body)
-        if data is _UNREADABLE:
+        """Handle one frame's body. False once `exit` has arrived: stop reading.
+
+        A request that has just started takes its first step before a message that could
+        change what that step reads is handled: the request reads the documents as the client
+        had them when it sent it (a command takes hold of its position then), and the changes
+        the client sent after it may already be waiting in the same read. Answers to the
+        server's requests and further commands are read on at once: an answer only resolves a
+        future, and a command starts a task that runs after the earlier ones, so a batch of
+        commands is read without a turn of the loop each.
+        """
+        try:
+            data = json.loads(body)
+        except ValueError as error:  # not JSON, or not UTF-8
+            log.warning("message is not valid JSON: %s", error)
+            self.answer_error(None, JsonRpcParseError(f"Parse error: {error}"))
             return not self.exiting
         if self._request_started and not _reads_on(data):
             self._request_started = False
             await asyncio.sleep(0)
-        self._take(data)
-        return not self.exiting
-
-    def _parse(self, body: bytes) -> Any:
-        """The frame as JSON; `_UNREADABLE` once a body that is not JSON has been answered."""
-        try:
-            return json.loads(body)
-        except ValueError as error:  # not JSON, or not UTF-8
-            log.warning("message is not valid JSON: %s", error)
-            self.answer_error(None, JsonRpcParseError(f"Parse error: {error}"))
-            return _UNREADABLE
-
-    def _take(self, data: Any) -> None:
         self.inspect(data)
         try:
             message = self.structure_message(data)
         except UnusableMessageError as error:
             if error.error is not None:
                 self.answer_error(error.msg_id, error.error)
-            return
+            return not self.exiting
         try:
             self.handle_message(message)
         except Exception:
             log.exception("failed to handle a message")
+        return not self.exiting
 
     def inspect(self, data: Any) -> None:
         """Sees each message as parsed, before anything handles or logs it."""
