@@ -145,7 +145,9 @@ class Workspace:
         lexical = os.path.normpath(path)
         candidates = [lexical]
         with contextlib.suppress(OSError, ValueError):
-            candidates.append(os.path.realpath(lexical))  # a link to an excluded file
+            real = os.path.realpath(lexical)  # a link to an excluded file
+            if real != lexical:  # usually the same path: matching it twice doubles the check
+                candidates.append(real)
         if any(self.excluded(candidate) for candidate in candidates):
             return f"{path.name} {EXCLUDED}"
         return None
